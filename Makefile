@@ -1,0 +1,168 @@
+# dxt - top-level build.
+#
+#   make            build/dxtd and build/providers/*.so
+#   make check      install missing packages, build, run every test, then
+#                   the same suite built with ASan + UBSan
+#   make run        build and run the example pipeline
+#   make bench      benchmarks (bench/README.md)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Out-of-tree variants: `make O=build/asan SAN=1` builds the sanitized tree.
+
+O       ?= build
+SAN     ?=
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+
+MAKEFLAGS += --no-builtin-rules
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
+ENGINE_PKGS := jansson yaml-0.1 libzstd zlib libarchive
+DAEMON_PKGS := libuv sqlite3
+API_PKGS    := libmicrohttpd
+TEST_PKGS   := check
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE -DDXT_LIBDIR='"$(LIBDIR)"'
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS  := -O1 -g
+endif
+ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(SANFLAGS) -fPIC -MMD -MP -I.
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+API_SRC    := $(sort $(wildcard api/*.c))
+BASE_SRC   := $(sort $(wildcard providers/base/*.c))
+PROVIDERS  := $(sort $(filter-out base,$(notdir $(patsubst %/,%,$(wildcard providers/*/)))))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC   := $(sort $(wildcard bench/*.c))
+
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(O)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(O)/obj/%.o)
+API_OBJ    := $(API_SRC:%.c=$(O)/obj/%.o)
+BASE_OBJ   := $(BASE_SRC:%.c=$(O)/obj/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(O)/obj/%.o) $(O)/obj/tests/unit/main.o
+
+# Each provider folder MAY hold provider.mk setting <name>_PKGS (pkg-config
+# names) and <name>_LIBS (extra linker flags).
+-include $(wildcard providers/*/provider.mk)
+
+PROVIDER_SO := $(PROVIDERS:%=$(O)/providers/%.so)
+
+ENGINE_CFLAGS := $(call pc_cflags,$(ENGINE_PKGS))
+ENGINE_LIBS   := $(call pc_libs,$(ENGINE_PKGS)) -ldl -lpthread -lm
+
+.PHONY: all check check-plain check-san unit integration run bench install clean deps
+all: $(O)/dxtd $(PROVIDER_SO)
+
+deps:
+	@sh scripts/deps.sh
+
+$(O)/obj/engine/%.o: engine/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(O)/obj/daemon/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) $(call pc_cflags,$(DAEMON_PKGS)) -c $< -o $@
+
+$(O)/obj/api/%.o: api/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) $(call pc_cflags,$(DAEMON_PKGS) $(API_PKGS)) -c $< -o $@
+
+$(O)/obj/providers/%.o: providers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(ENGINE_CFLAGS) $(call pc_cflags,$($(word 1,$(subst /, ,$*))_PKGS)) -c $< -o $@
+
+$(O)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) $(call pc_cflags,$(TEST_PKGS) $(DAEMON_PKGS)) -I$(O)/gen -c $< -o $@
+
+$(O)/obj/bench/%.o: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(O)/libdxtengine.a: $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# The engine is linked whole and its symbols exported (-rdynamic): providers
+# are loaded with dlopen and call back into it.
+$(O)/dxtd: $(DAEMON_OBJ) $(API_OBJ) $(O)/libdxtengine.a
+	$(CC) $(SANFLAGS) -rdynamic -o $@ $(DAEMON_OBJ) $(API_OBJ) \
+		-Wl,--whole-archive $(O)/libdxtengine.a -Wl,--no-whole-archive \
+		$(call pc_libs,$(API_PKGS) $(DAEMON_PKGS)) $(ENGINE_LIBS)
+
+.SECONDEXPANSION:
+$(O)/providers/%.so: $$(patsubst providers/%.c,$(O)/obj/providers/%.o,$$(sort $$(wildcard providers/%/*.c))) $(BASE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -shared -o $@ $^ $(call pc_libs,$($*_PKGS)) $($*_LIBS)
+
+# Unit tests: every tests/unit/test_*.c defines `Suite *dxt_test_<name>(void)`;
+# the list of suites is generated so a new file needs no other edit.
+$(O)/gen/suites.h: $(UNIT_SRC)
+	@mkdir -p $(@D)
+	@grep -ho 'Suite \*dxt_test_[a-z0-9_]*(void)$$' $(UNIT_SRC) /dev/null | \
+		sed 's/Suite \*\(dxt_test_[a-z0-9_]*\)(void)/DXT_SUITE(\1)/' > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(O)/obj/tests/unit/main.o: $(O)/gen/suites.h
+
+$(O)/tests/unit: $(UNIT_OBJ) $(O)/libdxtengine.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -rdynamic -o $@ $(UNIT_OBJ) \
+		-Wl,--whole-archive $(O)/libdxtengine.a -Wl,--no-whole-archive \
+		$(call pc_libs,$(TEST_PKGS) $(DAEMON_PKGS)) $(ENGINE_LIBS)
+
+$(O)/tools/%: $(O)/obj/bench/%.o $(O)/libdxtengine.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $< $(O)/libdxtengine.a $(ENGINE_LIBS)
+
+TOOLS := $(TOOL_SRC:bench/%.c=$(O)/tools/%)
+
+unit: all $(O)/tests/unit
+	DXT_TEST_DATA=$(CURDIR)/tests/data DXT_BUILD=$(CURDIR)/$(O) $(O)/tests/unit
+
+integration: all $(TOOLS)
+	DXT_BUILD=$(CURDIR)/$(O) sh tests/integration/run.sh
+
+check: deps
+	$(MAKE) check-plain
+	$(MAKE) check-san
+
+check-plain:
+	$(MAKE) O=build unit integration
+
+check-san:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) O=build/asan SAN=1 unit integration
+
+run: deps
+	$(MAKE) all
+	sh scripts/run-example.sh $(O)
+
+bench: deps
+	$(MAKE) all $(TOOLS)
+	sh bench/run.sh $(O)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/dxt/providers
+	install -m 0755 $(O)/dxtd $(DESTDIR)$(BINDIR)/dxtd
+	install -m 0644 $(PROVIDER_SO) $(DESTDIR)$(LIBDIR)/dxt/providers/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
