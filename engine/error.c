@@ -56,16 +56,27 @@ int dxt_error_setc(struct dxt_error *err, int code, enum dxt_err_class cls,
 void dxt_error_prefix(struct dxt_error *err, const char *fmt, ...)
 {
 	char prefix[256];
-	char old[DXT_ERROR_MSG_MAX];
+	size_t plen, mlen;
 	va_list ap;
+	int n;
 
 	if (err == NULL || err->code == DXT_OK)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->message, sizeof(old));
-	snprintf(err->message, sizeof(err->message), "%s%s", prefix, old);
+	if (n <= 0)
+		return;
+	plen = strlen(prefix);
+	if (plen >= sizeof(err->message))
+		plen = sizeof(err->message) - 1;
+	/* Shift the old message right, cutting its tail if it must. */
+	mlen = strnlen(err->message, sizeof(err->message) - 1);
+	if (plen + mlen >= sizeof(err->message))
+		mlen = sizeof(err->message) - 1 - plen;
+	memmove(err->message + plen, err->message, mlen);
+	memcpy(err->message, prefix, plen);
+	err->message[plen + mlen] = '\0';
 }
 
 int dxt_error_origin(struct dxt_error *err, enum dxt_origin origin)
