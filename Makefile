@@ -33,7 +33,7 @@ pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 DEFS    := -D_GNU_SOURCE -DDXT_LIBDIR='"$(LIBDIR)"'
 ifneq ($(SAN),)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
