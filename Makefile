@@ -132,10 +132,18 @@ $(O)/tools/%: $(O)/obj/bench/%.o $(O)/libdxtengine.a
 
 TOOLS := $(TOOL_SRC:bench/%.c=$(O)/tools/%)
 
-unit: all $(O)/tests/unit
+# Test fixtures: providers built like a third party's, outside providers/.
+FIXTURE_SRC := $(shell find tests/fixtures -name '*.c' 2>/dev/null | sort)
+FIXTURES    := $(FIXTURE_SRC:tests/fixtures/%.c=$(O)/tests/fixtures/%.so)
+
+$(O)/tests/fixtures/%.so: tests/fixtures/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(ENGINE_CFLAGS) -shared -o $@ $<
+
+unit: all $(O)/tests/unit $(FIXTURES)
 	DXT_TEST_DATA=$(CURDIR)/tests/data DXT_BUILD=$(CURDIR)/$(O) $(O)/tests/unit
 
-integration: all $(TOOLS)
+integration: all $(TOOLS) $(FIXTURES)
 	DXT_BUILD=$(CURDIR)/$(O) sh tests/integration/run.sh
 
 check: deps

@@ -225,7 +225,7 @@ static int check_operator(const struct dxt_operator *op, const char *path,
 	if (op->kind != kind)
 		return dxt_error_setc(err, DXT_EABI, DXT_TERMINAL,
 				      DXT_ORIGIN_CONFIG,
-				      "%s is a %s, not a %s", path,
+				      "%s is of kind %s, not %s", path,
 				      dxt_kind_name(op->kind),
 				      dxt_kind_name(kind));
 	if ((kind == DXT_KIND_EXTRACTOR && op->extract == NULL) ||
