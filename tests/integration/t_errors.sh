@@ -1,0 +1,113 @@
+# Bad input: clear errors naming stream, file, line, column; nothing lost,
+# no half-loaded target.
+
+# A small CSV -> SQLite pipeline over in.csv into out.db (table t); extra
+# YAML lines for the stream come from $1.
+write_pipeline() {
+	cat >p.yaml <<YAML
+name: errs
+source: {provider: local, path: .}
+target: {provider: sqlite, path: out.db}
+buffer: {format: csv, compression: zstd}
+streams:
+  - id: s
+    source:
+      type: file
+      file: in.csv
+$1
+    target: t
+YAML
+}
+
+t_bad_row_fails_stream_and_keeps_target() {
+	sqlite3 out.db "create table t (id integer, name text); insert into t values (1, 'old');"
+	printf 'id,name\n1,a\n2,b\n3\n4,d\n' >in.csv
+	write_pipeline "    load: {mode: replace}"
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 1
+	expect_eq "status" "$(json out.json 'd["status"]')" failed
+	msg=$(json out.json 'd["error"]["message"]')
+	echo "$msg" >msg.txt
+	expect_contains "stream" msg.txt "stream s"
+	expect_contains "file" msg.txt "in.csv"
+	expect_contains "line" msg.txt "line 4"
+	expect_eq "origin" "$(json out.json 'd["error"]["origin"]')" source
+	# The replace target still holds what it held.
+	expect_eq "target kept" "$(q out.db 'select group_concat(name) from t')" old
+}
+
+t_unclosed_quote() {
+	printf 'id,name\n1,"a\n2,b\n' >in.csv
+	write_pipeline ""
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 1
+	json out.json 'd["error"]["message"]' >msg.txt
+	expect_contains "quote" msg.txt "quote"
+	expect_contains "line" msg.txt "line 2"
+	expect_eq "no table" "$(q out.db "select count(*) from sqlite_master where name = 't'")" 0
+}
+
+t_value_does_not_convert() {
+	printf 'id,amount\n1,1.50\n2,abc\n' >in.csv
+	write_pipeline "      schema: [{name: id, type: int64}, {name: amount, type: \"decimal(10,2)\"}]"
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 1
+	json out.json 'd["error"]["message"]' >msg.txt
+	expect_contains "line" msg.txt "line 3"
+	expect_contains "column" msg.txt "column 2"
+	expect_contains "field" msg.txt "amount"
+	expect_contains "value" msg.txt "abc"
+}
+
+t_on_error_skip_writes_rejects() {
+	printf 'id,amount\n1,1.50\n2,abc\n3,3.25\n4\n' >in.csv
+	write_pipeline "      schema: [{name: id, type: int64}, {name: amount, type: \"decimal(10,2)\"}]
+    extract: {on_error: skip}
+    buffer: {cleanup_on_success: false}"
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 0
+	expect_eq "loaded" "$(q out.db 'select group_concat(id) from t')" "1,3"
+	expect_eq "rejected" "$(json out.json 'd["stats"]["rows_rejected"]')" 2
+	rej=$(find spool -name rejects.jsonl)
+	[ -n "$rej" ] || fail "no rejects.jsonl under spool"
+	expect_eq "reject lines" "$(wc -l <"$rej")" 2
+	expect_contains "reason" "$rej" "abc"
+	expect_eq "line" "$(head -n 1 "$rej" | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print(r["line"], r["file"])')" "3 in.csv"
+}
+
+t_missing_input_file() {
+	write_pipeline ""
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 1
+	json out.json 'd["error"]["message"]' >msg.txt
+	expect_contains "file" msg.txt "in.csv"
+}
+
+t_upsert_without_unique_index() {
+	sqlite3 out.db "create table t (id integer, name text); insert into t values (1, 'old');"
+	printf 'id,name\n1,new\n2,b\n' >in.csv
+	write_pipeline "    load: {mode: upsert, upsert_keys: [id]}"
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 1
+	json out.json 'd["error"]["message"]' >msg.txt
+	expect_contains "unique" msg.txt "unique"
+	expect_eq "target kept" "$(q out.db 'select group_concat(name) from t')" old
+	sqlite3 out.db "create unique index t_id on t (id)"
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "with index" "$rc" 0
+	expect_eq "upserted" "$(q out.db 'select group_concat(id || name) from (select * from t order by id)')" "1new,2b"
+}
+
+t_failed_load_keeps_buffer() {
+	printf 'id,name\n1,a\n' >in.csv
+	# The target path is a folder: the load fails, the buffer stays.
+	mkdir out.db
+	write_pipeline ""
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "exit status" "$rc" 1
+	expect_eq "origin" "$(json out.json 'd["error"]["origin"]')" target
+	expect_eq "phase" "$(json out.json 'd["streams"][0]["phase"]')" failed
+	m=$(find spool -name manifest.json)
+	[ -n "$m" ] || fail "buffer not retained"
+	expect_eq "staged rows" "$(json "$m" 'd["rows"]')" 1
+}
