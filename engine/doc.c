@@ -932,7 +932,7 @@ static json_t *scalar_node(struct builder *b, const char *text, size_t len,
 	json_t *v = NULL;
 
 	mark->placeholder = has_placeholder(text, len);
-	if (b->opts->interpolate && mark->placeholder) {
+	if (b->opts->interpolate && memchr(text, '$', len) != NULL) {
 		struct interp in = {b, mark->line, mark->column, 0};
 
 		if (interp_run(&in, text, len, &buf, 0) != DXT_OK ||
@@ -1058,7 +1058,7 @@ static void ev_start(struct builder *b, bool is_map, const char *tag,
 	long e;
 
 	if (f != NULL && f->is_map && f->key == NULL) {
-		child_path(b);
+		b->path[f->path_len] = '\0';
 		b_diag(b, b->path, line, column,
 		       "write keys as plain or quoted scalars",
 		       "a mapping key must be a scalar, not a %s",
@@ -1524,6 +1524,14 @@ static void parse_json(struct builder *b, const char *text, size_t len)
 	json_error_t jerr;
 	json_t *check;
 
+	/* jansson refuses a UTF-8 byte order mark, which editors on some
+	 * systems write; it carries no meaning, so it is skipped. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+		j.s = text;
+		j.n = len;
+	}
 	check = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 			   &jerr);
 	if (check == NULL) {
@@ -1539,9 +1547,6 @@ static void parse_json(struct builder *b, const char *text, size_t len)
 		return;
 	}
 	json_decref(check);
-	/* jansson skips a UTF-8 byte order mark; so do we. */
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		j.i = 3;
 	js_ws(&j);
 	js_value(&j);
 	dxt_buf_free(&j.str);
