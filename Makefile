@@ -88,7 +88,7 @@ $(O)/obj/providers/%.o: providers/%.c
 
 $(O)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) $(call pc_cflags,$(TEST_PKGS) $(DAEMON_PKGS)) -I$(O)/gen -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) $(call pc_cflags,$(TEST_PKGS) $(DAEMON_PKGS) $(API_PKGS)) -I$(O)/gen -c $< -o $@
 
 $(O)/obj/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
@@ -98,12 +98,26 @@ $(O)/libdxtengine.a: $(ENGINE_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# daemon/ and api/ go into archives so that a binary takes only the modules
+# it references (the unit tests link them too).
+DAEMON_LIB_OBJ := $(filter-out $(O)/obj/daemon/main.o,$(DAEMON_OBJ))
+
+$(O)/libdxtdaemon.a: $(DAEMON_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(O)/libdxtapi.a: $(API_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+APP_LIBS = $(O)/libdxtapi.a $(O)/libdxtdaemon.a \
+	-Wl,--whole-archive $(O)/libdxtengine.a -Wl,--no-whole-archive \
+	$(call pc_libs,$(API_PKGS) $(DAEMON_PKGS)) $(ENGINE_LIBS)
+
 # The engine is linked whole and its symbols exported (-rdynamic): providers
 # are loaded with dlopen and call back into it.
-$(O)/dxtd: $(DAEMON_OBJ) $(API_OBJ) $(O)/libdxtengine.a
-	$(CC) $(SANFLAGS) -rdynamic -o $@ $(DAEMON_OBJ) $(API_OBJ) \
-		-Wl,--whole-archive $(O)/libdxtengine.a -Wl,--no-whole-archive \
-		$(call pc_libs,$(API_PKGS) $(DAEMON_PKGS)) $(ENGINE_LIBS)
+$(O)/dxtd: $(O)/obj/daemon/main.o $(O)/libdxtapi.a $(O)/libdxtdaemon.a $(O)/libdxtengine.a
+	$(CC) $(SANFLAGS) -rdynamic -o $@ $(O)/obj/daemon/main.o $(APP_LIBS)
 
 .SECONDEXPANSION:
 $(O)/providers/%.so: $$(patsubst providers/%.c,$(O)/obj/providers/%.o,$$(sort $$(wildcard providers/%/*.c))) $(BASE_OBJ)
@@ -120,11 +134,10 @@ $(O)/gen/suites.h: $(UNIT_SRC)
 
 $(O)/obj/tests/unit/main.o: $(O)/gen/suites.h
 
-$(O)/tests/unit: $(UNIT_OBJ) $(O)/libdxtengine.a
+$(O)/tests/unit: $(UNIT_OBJ) $(O)/libdxtapi.a $(O)/libdxtdaemon.a $(O)/libdxtengine.a
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -rdynamic -o $@ $(UNIT_OBJ) \
-		-Wl,--whole-archive $(O)/libdxtengine.a -Wl,--no-whole-archive \
-		$(call pc_libs,$(TEST_PKGS) $(DAEMON_PKGS)) $(ENGINE_LIBS)
+	$(CC) $(SANFLAGS) -rdynamic -o $@ $(UNIT_OBJ) $(APP_LIBS) \
+		$(call pc_libs,$(TEST_PKGS))
 
 $(O)/tools/%: $(O)/obj/bench/%.o $(O)/libdxtengine.a
 	@mkdir -p $(@D)
