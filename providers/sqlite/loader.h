@@ -1,0 +1,46 @@
+/*
+ * loader.h - SQLiteLoader: the buffer's records into a SQLite table.
+ *
+ * Target block: {name: t} (or table: t; `target: t` in YAML), create: true
+ * (default: create the table from the data's schema when missing, with a
+ * PRIMARY KEY on load.upsert_keys in upsert mode).
+ *
+ * Load modes, each in one transaction, so the target is never half-loaded
+ * and a failure (or cancellation) rolls everything back:
+ *
+ *   append   rows are inserted into the table;
+ *   replace  rows go into a new table "<t>__dxt_new" (same definition as
+ *            the old one), then the old table is dropped, the new one
+ *            renamed and the old indexes and triggers re-created, all in
+ *            the same transaction: readers see the old rows or the new
+ *            ones, never an empty or partial table;
+ *   upsert   INSERT ... ON CONFLICT (keys) DO UPDATE; the keys MUST be
+ *            covered exactly by the primary key or a UNIQUE index (checked
+ *            first, with an error saying which index to create).
+ *
+ * Schema policy, applied before any row: evolve adds the data's new columns
+ * with ALTER TABLE ADD COLUMN (SQLite cannot change a column's type; its
+ * values are stored as given); freeze fails listing every difference;
+ * discard_value leaves out the columns the table lacks; discard_row loads
+ * only the rows whose values in those columns are all null and rejects the
+ * others.
+ *
+ * Values are bound from the batch columns (no per-value allocation) to one
+ * reused multi-row INSERT: integers and bool (0/1) as INTEGER, floats as
+ * REAL, decimals as numbers or canonical text (typemap.h), strings and json
+ * as TEXT, binary as BLOB, dates, times, timestamps and uuids as canonical
+ * ISO / 8-4-4-4-12 text. NaN has no SQLite form (it would become NULL) and
+ * is refused. With load.on_error: skip, rows that fail (constraints, NaN)
+ * are counted as rejected and the rest loads.
+ */
+#ifndef DXT_PROVIDERS_SQLITE_LOADER_H
+#define DXT_PROVIDERS_SQLITE_LOADER_H
+
+#include "engine/operator.h"
+
+/* The suffix of the table a replace load fills before the swap. */
+#define DXT__SQLITE_REPLACE_SUFFIX "__dxt_new"
+
+DXT_EXPORT extern const struct dxt_operator SQLiteLoader;
+
+#endif /* DXT_PROVIDERS_SQLITE_LOADER_H */
