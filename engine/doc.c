@@ -1201,9 +1201,27 @@ static void offset_pos(const char *text, size_t len, size_t off, int *line,
 	}
 }
 
+/* Whether lines first..last (0-based) of text hold "${". */
+static bool line_has_placeholder(const char *text, size_t len, size_t first,
+				 size_t last)
+{
+	size_t line = 0;
+
+	for (size_t i = 0; i + 1 < len && line <= last; i++) {
+		if (text[i] == '\n')
+			line++;
+		else if (line >= first && text[i] == '$' && text[i + 1] == '{')
+			return true;
+	}
+	return false;
+}
+
 static void yaml_error(struct builder *b, yaml_parser_t *p, const char *text,
 		       size_t len)
 {
+	const char *hint = "fix the YAML syntax at this position "
+			   "(indentation, a missing ':' or an unclosed quote "
+			   "are the usual causes)";
 	const char *name = b->opts->name;
 	char ctx[256] = "";
 	int line, column;
@@ -1222,9 +1240,14 @@ static void yaml_error(struct builder *b, yaml_parser_t *p, const char *text,
 		snprintf(ctx, sizeof(ctx), " (%s at line %d, column %d)",
 			 p->context, (int)p->context_mark.line + 1,
 			 (int)p->context_mark.column + 1);
-	b_diag(b, "", line, column,
-	       "fix the YAML syntax at this position (indentation, a missing "
-	       "':' or an unclosed quote are the usual causes)",
+	/* Inside {...} or [...] the braces of an unquoted ${VAR} end the
+	 * collection: the most common way to trip over flow syntax here. */
+	if (p->context != NULL && strstr(p->context, "flow") != NULL &&
+	    line_has_placeholder(text, len, p->context_mark.line,
+				 p->problem_mark.line))
+		hint = "quote placeholders inside {...} and [...]: "
+		       "key: \"${VAR}\"";
+	b_diag(b, "", line, column, hint,
 	       "%s%sYAML syntax error: %s%s", name != NULL ? name : "",
 	       name != NULL ? ": " : "",
 	       p->problem != NULL ? p->problem : "malformed YAML", ctx);

@@ -449,8 +449,8 @@ static bool want_enum(struct vctx *v, const struct mem *mm,
 		return false;
 	join(list, sizeof(list), names);
 	if (!json_is_string(mm->val)) {
-		snprintf(hint, sizeof(hint), "use one of %s", list);
-		wrong_type(v, mm, "one of the words listed in the hint", hint);
+		snprintf(hint, sizeof(hint), "one of %s", list);
+		wrong_type(v, mm, hint, NULL);
 		return false;
 	}
 	s = json_string_value(mm->val);
@@ -1235,7 +1235,7 @@ static void resolve_side(struct vctx *v, const struct dxt_endpoint *ep,
 	if (dxt_resolver_endpoint(v->opts->resolver, ep, kind, &op, &err) ==
 	    DXT_OK)
 		return;
-	vdiag(v, origin->path, AT_VALUE(origin->m),
+	vdiag(v, origin->path, AT_KEY(origin->m),
 	      "check the name, and that the provider's .so is in the "
 	      "provider path (--provider-path, DXT_PROVIDER_PATH)",
 	      "%s", err.message[0] != '\0' ? err.message

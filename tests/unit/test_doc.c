@@ -384,6 +384,12 @@ START_TEST(yaml_syntax_errors_have_positions)
 	expect_diag(&p, "", 1, 5, "mapping values are not allowed");
 	done(&p);
 
+	p = parse("a: {b: ${X}}\n");
+	ck_assert_int_eq(p.rc, DXT_EPARSE);
+	ck_assert_ptr_nonnull(strstr(p.diags.items[0].hint,
+				     "quote placeholders"));
+	done(&p);
+
 	p = parse("a: 'open\n");
 	ck_assert_int_eq(p.rc, DXT_EPARSE);
 	ck_assert_int_eq(p.diags.items[0].line, 2);

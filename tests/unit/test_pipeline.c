@@ -532,8 +532,9 @@ START_TEST(wrong_types)
 	expect(&r, "streams[0].tags[1]", 12, 16, "expected a string", NULL);
 	expect(&r, "streams[0].load.upsert_keys", 13, 25,
 	       "expected a non-empty list", NULL);
-	expect(&r, "streams[0].load.mode", 13, 35, "expected one of the words",
-	       "append, replace, upsert");
+	expect(&r, "streams[0].load.mode", 13, 35,
+	       "expected one of append, replace, upsert, found the number 3",
+	       NULL);
 	expect(&r, "streams[0].extract", 14, 14, "expected a mapping", NULL);
 	expect(&r, "streams[1]", 15, 5, "expected a mapping (a stream)", NULL);
 	done(&r);
@@ -719,12 +720,12 @@ START_TEST(resolver_failures_at_the_class_key)
 		       "    extractor: acme.crm.CrmExtractor\n",
 		       &o);
 	ck_assert_int_eq(r.rc, DXT_ECONFIG);
-	expect(&r, "streams[0].extractor.class", 5, 24,
+	expect(&r, "streams[0].extractor.class", 5, 17,
 	       "dxt.providers.sqlite.Nope", "provider path");
-	expect(&r, "streams[1].extractor", 7, 16, "acme.crm.CrmExtractor",
+	expect(&r, "streams[1].extractor", 7, 5, "acme.crm.CrmExtractor",
 	       NULL);
 	/* The pipeline-level provider fails once, not once per stream. */
-	expect(&r, "target.provider", 2, 20, "nosuchprovider", NULL);
+	expect(&r, "target.provider", 2, 10, "nosuchprovider", NULL);
 	ck_assert_int_eq(r.diags.n, 3);
 	done(&r);
 	dxt_resolver_destroy(res);
