@@ -9,10 +9,11 @@
  * bad pipeline-level default seen again by every stream) are reported once.
  *
  * Values that interpolation could not resolve were reported by the
- * document already and are not checked again. Without interpolation a
- * value that still holds a placeholder is not checked either (the
- * document is valid as stored; the run's own parse will check the value),
- * and the setting keeps its default.
+ * document already and are not checked again. Without interpolation (a
+ * document checked as stored, before the run's own parse fills the values
+ * in) a placeholder is taken as it is by text settings (names, paths,
+ * classes) and leaves typed settings (modes, sizes, flags) at their
+ * defaults, unchecked.
  */
 #include "pipeline.h"
 
@@ -221,12 +222,25 @@ static bool member(struct vctx *v, const json_t *obj, const char *opath,
 	return out->val != NULL;
 }
 
-/* Whether a value must be left alone (see the comment at the top). */
+/* Whether interpolation failed for the value (already reported). */
+static bool unresolved(const struct mem *mm)
+{
+	return mm->m != NULL && mm->m->unresolved;
+}
+
+/* Whether the value still holds a placeholder that no one replaced. */
+static bool raw_placeholder(const struct vctx *v, const struct mem *mm)
+{
+	return mm->m != NULL && mm->m->placeholder && !v->opts->interpolate;
+}
+
+/*
+ * Whether a typed value (number, word, flag) must be left alone: see the
+ * comment at the top. Text settings take a raw placeholder as it is.
+ */
 static bool skip(const struct vctx *v, const struct mem *mm)
 {
-	if (mm->m == NULL)
-		return false;
-	return mm->m->unresolved || (!v->opts->interpolate && mm->m->placeholder);
+	return unresolved(mm) || raw_placeholder(v, mm);
 }
 
 /* How a value reads in a message: `the string "abc"`, `a list`. */
@@ -386,7 +400,7 @@ static bool want_string(struct vctx *v, const struct mem *mm, char **dst)
 {
 	char *s;
 
-	if (skip(v, mm))
+	if (unresolved(mm))
 		return false;
 	if (!json_is_string(mm->val)) {
 		wrong_type(v, mm, "a string", NULL);
@@ -420,8 +434,10 @@ static bool is_ident(const char *s)
 static bool want_ident(struct vctx *v, const struct mem *mm, char **dst,
 		       const char *what)
 {
-	if (skip(v, mm))
+	if (unresolved(mm))
 		return false;
+	if (raw_placeholder(v, mm))
+		return want_string(v, mm, dst);
 	if (!json_is_string(mm->val)) {
 		wrong_type(v, mm, "a string",
 			   json_is_number(mm->val) ? "quote it: \"...\""
@@ -604,8 +620,7 @@ static bool want_strlist(struct vctx *v, const struct mem *mm, char ***dst,
 		const json_t *it = json_array_get(mm->val, i);
 		const struct dxt_doc_mark *m = dxt_doc_item(v->doc, mm->val, i);
 
-		if (m != NULL && (m->unresolved ||
-				  (!v->opts->interpolate && m->placeholder))) {
+		if (m != NULL && m->unresolved) {
 			ok = false;
 		} else if (!json_is_string(it)) {
 			struct mem im = {it, m, ""};
@@ -994,7 +1009,7 @@ static void want_class(struct vctx *v, const struct mem *mm,
 		       struct opref *r)
 {
 	r->given = true;
-	if (skip(v, mm))
+	if (unresolved(mm))
 		return;
 	if (!json_is_string(mm->val)) {
 		wrong_type(v, mm, "a class path",
@@ -1002,7 +1017,8 @@ static void want_class(struct vctx *v, const struct mem *mm,
 			   "dxt.providers.sqlite.SQLiteExtractor");
 		return;
 	}
-	if (!is_class_path(json_string_value(mm->val))) {
+	if (!raw_placeholder(v, mm) &&
+	    !is_class_path(json_string_value(mm->val))) {
 		vdiag(v, mm->path, AT_VALUE(mm->m),
 		      "write a dotted name such as "
 		      "dxt.providers.sqlite.SQLiteExtractor",
@@ -1020,14 +1036,14 @@ static void want_provider(struct vctx *v, const struct mem *mm,
 	const char *s;
 
 	r->given = true;
-	if (skip(v, mm))
+	if (unresolved(mm))
 		return;
 	if (!json_is_string(mm->val)) {
 		wrong_type(v, mm, "a provider name", "for example sqlite");
 		return;
 	}
 	s = json_string_value(mm->val);
-	if (!is_ident(s) || strchr(s, '.') != NULL) {
+	if (!raw_placeholder(v, mm) && (!is_ident(s) || strchr(s, '.') != NULL)) {
 		vdiag(v, mm->path, AT_VALUE(mm->m),
 		      "name a provider such as sqlite or local, or give a "
 		      "class",
@@ -1043,12 +1059,12 @@ static void opblock(struct vctx *v, const struct mem *blk, struct opref *r)
 {
 	struct mem mm;
 
-	if (skip(v, blk))
-		return;
 	if (json_is_string(blk->val)) {
 		want_class(v, blk, r);
 		return;
 	}
+	if (unresolved(blk))
+		return;
 	if (!json_is_object(blk->val)) {
 		wrong_type(v, blk, "a class path or a mapping",
 			   "write {class: ..., config: {...}}");
@@ -1263,7 +1279,7 @@ static void stream_parse(struct vctx *v, const struct defaults *d,
 		struct mem self = {item, im, ""};
 
 		snprintf(self.path, sizeof(self.path), "%s", spath);
-		if (!skip(v, &self))
+		if (!unresolved(&self))
 			wrong_type(v, &self, "a mapping (a stream)",
 				   "write `- id: name` and the stream's keys");
 		return;
@@ -1281,13 +1297,13 @@ static void stream_parse(struct vctx *v, const struct defaults *d,
 		s->source = json_deep_copy(mm.val);
 	else
 		s->source = json_object();
-	if (member(v, item, spath, "target", &mm) && !skip(v, &mm) &&
+	if (member(v, item, spath, "target", &mm) && !unresolved(&mm) &&
 	    json_is_string(mm.val)) {
 		s->target = json_pack("{ss}", "name", json_string_value(mm.val));
-	} else if (mm.val != NULL && !skip(v, &mm) && json_is_object(mm.val)) {
+	} else if (mm.val != NULL && json_is_object(mm.val)) {
 		s->target = json_deep_copy(mm.val);
 	} else {
-		if (mm.val != NULL && !skip(v, &mm))
+		if (mm.val != NULL && !unresolved(&mm))
 			wrong_type(v, &mm, "a string or a mapping",
 				   "write `target: table_name` or "
 				   "`target: {name: ...}`");
@@ -1371,7 +1387,7 @@ static void streams_parse(struct vctx *v, const struct defaults *d,
 			"target: ...}]`");
 		return;
 	}
-	if (skip(v, &mm))
+	if (unresolved(&mm))
 		return;
 	if (!json_is_array(mm.val)) {
 		wrong_type(v, &mm, "a list of streams",
@@ -1435,7 +1451,7 @@ static void pipeline_parse(struct vctx *v, struct dxt_pipeline *p)
 	if (!json_is_object(root)) {
 		struct mem self = {root, dxt_doc_node(v->doc, root), ""};
 
-		if (!skip(v, &self))
+		if (!unresolved(&self))
 			wrong_type(v, &self, "a mapping with name and streams",
 				   "start the document with `name: ...` and "
 				   "`streams:`");

@@ -436,16 +436,28 @@ START_TEST(interpolation_off_accepts_placeholders)
 	struct dxt_parse_opts o = {0};
 	struct result r;
 
-	r = parse_with("name: stored\n"
+	r = parse_with("name: ${NAME:-stored}\n"
 		       "source: {provider: pg, password: \"${PGPASS}\"}\n"
 		       "target: {provider: sqlite}\n"
-		       "extract: {batch_size: \"${N:-10}\"}\n"
-		       "streams: [{id: a}]\n",
+		       "extract: {batch_size: \"${N:-10}\", mode: \"${M}\"}\n"
+		       "streams:\n"
+		       "  - id: ${ID}\n"
+		       "    loader: ${LOADER_CLASS}\n",
 		       &o);
 	expect_ok(&r);
+	ck_assert_str_eq(r.p->name, "${NAME:-stored}");
+	ck_assert_str_eq(r.p->streams[0].id, "${ID}");
+	ck_assert_str_eq(r.p->streams[0].loader.class_path, "${LOADER_CLASS}");
 	ck_assert_str_eq(cfg_str(r.p->streams[0].extractor.config, "password"),
 			 "${PGPASS}");
 	ck_assert_uint_eq(r.p->streams[0].extract.batch_size, 65536);
+	ck_assert_int_eq(r.p->streams[0].extract.mode, DXT_EXTRACT_FULL);
+	done(&r);
+
+	/* A stream must still be a mapping. */
+	r = parse_with("name: s\nstreams: [\"${S}\"]\n", &o);
+	ck_assert_int_eq(r.rc, DXT_ECONFIG);
+	expect(&r, "streams[0]", 2, 11, "expected a mapping", NULL);
 	done(&r);
 }
 END_TEST
