@@ -178,10 +178,23 @@ bench: deps
 	$(MAKE) all $(TOOLS)
 	sh bench/run.sh $(O)
 
+UNITDIR    ?= $(LIBDIR)/systemd/system
+SYSUSERSDIR ?= $(LIBDIR)/sysusers.d
+
+# The unit and config name /usr/local paths; install rewrites them for PREFIX.
+# An existing dxtd.yaml is left alone.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/dxt/providers
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/dxt/providers \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/dxtd
 	install -m 0755 $(O)/dxtd $(DESTDIR)$(BINDIR)/dxtd
 	install -m 0644 $(PROVIDER_SO) $(DESTDIR)$(LIBDIR)/dxt/providers/
+	sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/etc/dxtd|$(SYSCONFDIR)/dxtd|g' \
+		systemd/dxtd.service >$(DESTDIR)$(UNITDIR)/dxtd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/dxtd.service
+	install -m 0644 systemd/dxtd.sysusers $(DESTDIR)$(SYSUSERSDIR)/dxtd.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/dxtd/dxtd.yaml ] || \
+		sed -e 's|/usr/local/lib|$(LIBDIR)|g' conf/dxtd.yaml \
+		>$(DESTDIR)$(SYSCONFDIR)/dxtd/dxtd.yaml
 
 clean:
 	rm -rf build
