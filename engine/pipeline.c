@@ -31,6 +31,7 @@
 #include "format.h"
 #include "operator.h"
 #include "resolve.h"
+#include "units.h"
 
 #define PPATH 256
 /* A pipeline file larger than this is surely a mistake (a data file given
@@ -512,47 +513,6 @@ static bool want_int(struct vctx *v, const struct mem *mm, int *dst)
 }
 
 /*
- * Reads a byte size: digits and an optional unit (B; KB, MB, GB, TB in
- * powers of 1000; K, M, G, T, KiB, MiB, GiB, TiB in powers of 1024;
- * case-insensitive). Returns false when the text is not one.
- */
-static bool parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mult;
-	} units[] = {
-		{"", 1}, {"b", 1},
-		{"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1000ull},
-		{"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1000000ull},
-		{"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1000000000ull},
-		{"t", 1ull << 40}, {"tib", 1ull << 40},
-		{"tb", 1000000000000ull},
-	};
-	uint64_t n = 0;
-	const char *p = s;
-
-	if (!(*p >= '0' && *p <= '9'))
-		return false;
-	while (*p >= '0' && *p <= '9') {
-		if (n > (UINT64_MAX - 9) / 10)
-			return false;
-		n = n * 10 + (uint64_t)(*p++ - '0');
-	}
-	while (*p == ' ')
-		p++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(p, units[i].unit) == 0) {
-			if (n > UINT64_MAX / units[i].mult)
-				return false;
-			*out = n * units[i].mult;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
  * A positive count (`bytes` false) or byte size (`bytes` true). Integers are
  * taken as they are; strings of digits too, because a placeholder in a JSON
  * document (always quoted) yields a string. Byte sizes also take units.
@@ -577,8 +537,8 @@ static bool want_count(struct vctx *v, const struct mem *mm, uint64_t *dst,
 	}
 	if (json_is_string(mm->val)) {
 		const char *s = json_string_value(mm->val);
-		bool ok = bytes ? parse_size(s, &n)
-				: (parse_size(s, &n) &&
+		bool ok = bytes ? dxt_parse_size(s, &n)
+				: (dxt_parse_size(s, &n) &&
 				   strspn(s, "0123456789") == strlen(s));
 
 		if (ok && n > 0) {
