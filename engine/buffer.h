@@ -89,6 +89,8 @@ struct dxt_manifest {
 	struct dxt_staged_file *files;
 	json_t *watermark;         /* {"field":..., "value":...} or NULL */
 	bool complete;
+	char *created_at;          /* RFC 3339 UTC time the writer opened;
+				      MAY be NULL */
 };
 
 /* Reads <dir>/manifest.json. The caller frees with dxt_manifest_free(). */
