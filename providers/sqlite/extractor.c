@@ -658,6 +658,33 @@ static int read_row(struct extract *x, struct dxt_error *err)
 	return DXT_OK;
 }
 
+/* `relation "users"`, `function "f()"` or `query "SELECT ..."` (the first
+ * line's worth of it) for messages. */
+static void describe_source(struct extract *x)
+{
+	const char *kind = dxt_rel_source_type_name(x->src.type);
+	char text[72];
+	size_t n = 0;
+
+	if (x->src.type == DXT_REL_SQL)
+		kind = "query";
+	for (const char *p = x->src.text; *p != '\0' && n + 4 < sizeof(text);
+	     p++) {
+		/* Runs of white space (line breaks of a YAML block) as one
+		 * space. */
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			if (n > 0 && text[n - 1] != ' ')
+				text[n++] = ' ';
+			continue;
+		}
+		text[n++] = *p;
+	}
+	text[n] = '\0';
+	if (n + 4 >= sizeof(text) && x->src.text[0] != '\0')
+		memcpy(text + n, "...", 4);
+	snprintf(x->what, sizeof(x->what), "%s \"%s\"", kind, text);
+}
+
 static int run(struct extract *x, struct dxt_error *err)
 {
 	const struct dxt_op_ctx *ctx = x->ctx;
@@ -665,11 +692,7 @@ static int run(struct extract *x, struct dxt_error *err)
 
 	DXT_RETURN_NOT_OK(dxt__sqlite_conf_parse(ctx, &x->conf, err));
 	DXT_RETURN_NOT_OK(dxt_rel_source_parse(ctx->source, &x->src, err));
-	snprintf(x->what, sizeof(x->what),
-		 x->src.type == DXT_REL_SQL ? "%s" : "%s \"%s\"",
-		 x->src.type == DXT_REL_SQL ? "query"
-					    : dxt_rel_source_type_name(x->src.type),
-		 x->src.text);
+	describe_source(x);
 	if (x->src.type == DXT_REL_RELATION)
 		DXT_RETURN_NOT_OK(dxt_rel_name_parse(x->src.text, &x->rel, err));
 	if (ctx->extract != NULL) {
