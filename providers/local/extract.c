@@ -97,7 +97,7 @@ static void names_list(char *buf, size_t len, const char *const *names,
 
 static void schema_names(char *buf, size_t len, const struct dxt_schema *s)
 {
-	const char *names[64];
+	const char *names[64] = {0};
 	size_t n = s->n < 64 ? s->n : 64;
 
 	for (size_t i = 0; i < n; i++)
@@ -261,7 +261,7 @@ static int sample_csv(struct xstate *st, const char *file,
 	for (size_t i = 0; decl != NULL && i < decl->n; i++) {
 		const char *name = decl->fields[i].name;
 		char cols[512];
-		const char *names[64];
+		const char *names[64] = {0};
 		size_t k = ncols < 64 ? ncols : 64;
 
 		if (dxt_fs_infer_find(inf, name, strlen(name)) >= 0)
@@ -315,8 +315,8 @@ static int check_header(struct xstate *st, const char *file,
 {
 	bool same = nf == st->schema->n;
 	char want[512], got[512];
-	const char *names[64];
-	char *copies[64];
+	const char *names[64] = {0};
+	char *copies[64] = {0};
 	size_t k = nf < 64 ? nf : 64;
 
 	for (size_t i = 0; same && i < nf; i++) {

@@ -198,7 +198,7 @@ static int expand(const struct dxt_op_ctx *ctx, const char *pattern,
 	struct dxt_buf b = {0};
 	bool has_part = strstr(pattern, "{part}") != NULL;
 	const char *dot = strchr(pattern, '.');
-	char num[16];
+	char num[32];
 	int rc = DXT_OK;
 
 	if (glob)
