@@ -867,7 +867,6 @@ static int write_batch(struct dxt_buffer_writer *w, const struct dxt_batch *b,
 	size_t off = 0;
 	int rc;
 
-	DXT_RETURN_NOT_OK(check_batch(w, b, err));
 	while (off < b->nrows) {
 		size_t take = b->nrows - off;
 		const struct dxt_batch *part = b;
@@ -912,6 +911,8 @@ int dxt_buffer_writer_batch(struct dxt_buffer_writer *w,
 
 	DXT_RETURN_NOT_OK(check_usable(w, err));
 	DXT_RETURN_NOT_OK(need_records(w, err));
+	/* A batch that does not fit is refused before anything is written. */
+	DXT_RETURN_NOT_OK(check_batch(w, b, err));
 	rc = write_batch(w, b, err);
 	if (rc != DXT_OK)
 		dxt_error_prefix(err, "stream %s: buffer: ", w->m.stream);
