@@ -120,7 +120,9 @@ $(O)/dxtd: $(O)/obj/daemon/main.o $(O)/libdxtapi.a $(O)/libdxtdaemon.a $(O)/libd
 	$(CC) $(SANFLAGS) -rdynamic -o $@ $(O)/obj/daemon/main.o $(APP_LIBS)
 
 .SECONDEXPANSION:
-$(O)/providers/%.so: $$(patsubst providers/%.c,$(O)/obj/providers/%.o,$$(sort $$(wildcard providers/%/*.c))) $(BASE_OBJ)
+provider_objs = $(patsubst providers/%.c,$(O)/obj/providers/%.o,$(sort $(wildcard providers/$(1)/*.c)))
+
+$(O)/providers/%.so: $$(call provider_objs,$$*) $(BASE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -shared -o $@ $^ $(call pc_libs,$($*_PKGS)) $($*_LIBS)
 

@@ -340,9 +340,9 @@ int dxt_oneshot_run(const struct dxt_oneshot_opts *opts)
 		j->sr.log = dxt_log_op;
 		j->sr.log_ctx = &j->logctx;
 		if (s->extract.mode == DXT_EXTRACT_INCREMENTAL)
-			j->sr.watermark_in = dxt_statefile_get(
+			j->sr.watermark_in = json_deep_copy(dxt_statefile_get(
 				os.state, os.pipeline->name, s->id,
-				s->extract.watermark_field);
+				s->extract.watermark_field));
 	}
 
 	uv_loop_init(&os.loop);

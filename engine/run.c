@@ -65,7 +65,9 @@ void dxt_stream_run_init(struct dxt_stream_run *sr,
 
 void dxt_stream_run_release(struct dxt_stream_run *sr)
 {
+	json_decref(sr->watermark_in);
 	json_decref(sr->watermark_out);
+	sr->watermark_in = NULL;
 	sr->watermark_out = NULL;
 }
 

@@ -47,7 +47,8 @@ struct dxt_stream_run {
 	const char *run_id;
 	const char *run_dir;      /* <spool>/runs/<run_id> */
 	const char *base_dir;     /* relative paths in configs */
-	const json_t *watermark_in; /* last committed watermark value */
+	json_t *watermark_in;     /* owned reference: the last committed
+				     watermark value, or NULL */
 	void (*log)(void *log_ctx, enum dxt_log_level level,
 		    const char *msg);
 	void *log_ctx;
@@ -95,7 +96,7 @@ int dxt_stream_run_extract(struct dxt_stream_run *sr);
  */
 int dxt_stream_run_load(struct dxt_stream_run *sr);
 
-/* Frees what the run owns (watermark_out). */
+/* Frees what the run owns (watermark_in, watermark_out). */
 void dxt_stream_run_release(struct dxt_stream_run *sr);
 
 /*

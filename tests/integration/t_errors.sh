@@ -90,7 +90,7 @@ t_upsert_without_unique_index() {
 	run_dxtd out.json err.txt run p.yaml --spool-dir spool
 	expect_eq "exit status" "$rc" 1
 	json out.json 'd["error"]["message"]' >msg.txt
-	expect_contains "unique" msg.txt "unique"
+	expect_contains "unique" msg.txt "UNIQUE index"
 	expect_eq "target kept" "$(q out.db 'select group_concat(name) from t')" old
 	sqlite3 out.db "create unique index t_id on t (id)"
 	run_dxtd out.json err.txt run p.yaml --spool-dir spool
