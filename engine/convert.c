@@ -151,15 +151,6 @@ static inline char *put2(char *o, unsigned v)
 	return o + 2;
 }
 
-static inline int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	if ((a % b != 0) && ((a < 0) != (b < 0)))
-		q--;
-	return q;
-}
-
 /* --- UTF-8 and JSON validation -------------------------------------------- */
 
 /*
@@ -984,11 +975,17 @@ size_t dxt_format_time(int64_t us, char *buf)
 
 size_t dxt_format_timestamp(int64_t us, bool zone, char *buf)
 {
-	int64_t days = floor_div(us, US_PER_DAY);
-	char *o = put_date(buf, days);
+	/* Floor division written so that it cannot overflow near
+	 * INT64_MIN. */
+	int64_t tod = us % US_PER_DAY;
+	int64_t days = us / US_PER_DAY - (tod < 0);
+	char *o;
 
+	if (tod < 0)
+		tod += US_PER_DAY;
+	o = put_date(buf, days);
 	*o++ = ' ';
-	o = put_tod(o, us - days * US_PER_DAY);
+	o = put_tod(o, tod);
 	if (zone) {
 		memcpy(o, "+00:00", 6);
 		o += 6;

@@ -1125,6 +1125,8 @@ int dxt_csv_write_batch(const struct dxt_csv_opts *opts,
 
 	writer_init(&w, opts);
 	for (size_t i = 0; i < b->nrows && rc == DXT_OK; i++) {
+		size_t row_start = out->len;
+
 		for (size_t j = 0; j < b->ncols; j++) {
 			const struct dxt_column *c = &b->cols[j];
 			size_t at;
@@ -1164,6 +1166,18 @@ int dxt_csv_write_batch(const struct dxt_csv_opts *opts,
 			}
 			if (rc != DXT_OK)
 				break;
+		}
+		/* The reader skips an empty line, so a lone empty string is
+		 * written quoted, and a lone null with null_value "" cannot
+		 * be written at all. */
+		if (rc == DXT_OK && out->len == row_start) {
+			if (b->ncols == 1 && opts->quotechar != '\0' &&
+			    dxt_col_is_valid(&b->cols[0], i)) {
+				char qq[2] = {opts->quotechar, opts->quotechar};
+				rc = dxt_buf_append(out, qq, 2);
+			} else {
+				rc = DXT_EINVAL;
+			}
 		}
 		if (rc == DXT_OK)
 			rc = dxt_buf_append(out, term, tl);

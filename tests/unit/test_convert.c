@@ -504,6 +504,24 @@ START_TEST(timestamp_columns)
 }
 END_TEST
 
+START_TEST(timestamp_extremes)
+{
+	char buf[64];
+	size_t n;
+
+	/* Values no text source produces still format without overflow. */
+	n = dxt_format_timestamp(INT64_MIN, true, buf);
+	ck_assert_uint_lt(n, 48);
+	n = dxt_format_timestamp(INT64_MAX, false, buf);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "294247-01-10 04:00:54.775807");
+	n = dxt_format_date(INT32_MIN, buf);
+	ck_assert_uint_lt(n, 48);
+	n = dxt_format_time(-1, buf);
+	ck_assert_uint_lt(n, 48);
+}
+END_TEST
+
 START_TEST(timestamp_round_trip)
 {
 	const int64_t lo = -62135596800LL * 1000000;
@@ -877,6 +895,7 @@ Suite *dxt_test_convert(void)
 	tcase_add_test(tc, time_literals);
 	tcase_add_test(tc, timestamp_literals);
 	tcase_add_test(tc, timestamp_columns);
+	tcase_add_test(tc, timestamp_extremes);
 	tcase_add_test(tc, timestamp_round_trip);
 	tcase_add_test(tc, decimal_literals);
 	tcase_add_test(tc, decimal_format);

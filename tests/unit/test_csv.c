@@ -863,6 +863,38 @@ START_TEST(write_batch_nulls_and_quoting)
 }
 END_TEST
 
+/* A single null column with null_value "" would be a blank line, which the
+ * reader skips: the writer refuses rather than lose the row. */
+START_TEST(write_batch_single_null_column)
+{
+	struct dxt_schema *s = dxt_schema_create();
+	struct dxt_batch b;
+	struct dxt_buf out = {0};
+	struct dxt_csv_opts o;
+
+	dxt_schema_add(s, "email", DXT_TYPE_STRING, 0, 0, true, NULL);
+	ck_assert_int_eq(dxt_batch_init(&b, s), DXT_OK);
+	dxt_col_append_bytes(&b.cols[0], "", 0);
+	dxt_batch_end_row(&b);
+	dxt_csv_opts_default(&o);
+	ck_assert_int_eq(dxt_csv_write_batch(&o, &b, &out), DXT_OK);
+	ck_assert_uint_eq(out.len, 3);
+	ck_assert(memcmp(out.data, "\"\"\n", 3) == 0);
+	dxt_col_append_null(&b.cols[0]);
+	dxt_batch_end_row(&b);
+	out.len = 0;
+	ck_assert_int_eq(dxt_csv_write_batch(&o, &b, &out), DXT_EINVAL);
+	memcpy(o.null_value, "\\N", 3);
+	out.len = 0;
+	ck_assert_int_eq(dxt_csv_write_batch(&o, &b, &out), DXT_OK);
+	ck_assert_uint_eq(out.len, 6);
+	ck_assert(memcmp(out.data, "\"\"\n\\N\n", 6) == 0);
+	dxt_buf_free(&out);
+	dxt_batch_release(&b);
+	dxt_schema_destroy(s);
+}
+END_TEST
+
 /* --- options ------------------------------------------------------------- */
 
 static int opts_from(const char *json, struct dxt_csv_opts *o,
@@ -1012,6 +1044,7 @@ Suite *dxt_test_csv(void)
 	tcase_add_test(tc, write_header_line);
 	tcase_add_test(tc, writer_round_trip);
 	tcase_add_test(tc, write_batch_nulls_and_quoting);
+	tcase_add_test(tc, write_batch_single_null_column);
 	tcase_add_test(tc, options_json);
 	tcase_add_test(tc, options_json_errors);
 	suite_add_tcase(s, tc);
