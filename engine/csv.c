@@ -662,6 +662,16 @@ static int stray_error(const struct dxt_csv_reader *r, uint64_t line,
 			     r->opts.doublequote ? "doubled" : "escaped");
 }
 
+static int escape_error(const struct dxt_csv_reader *r, uint64_t line,
+			uint64_t col, struct dxt_error *err)
+{
+	return dxt_error_set(err, DXT_EPARSE,
+			     "%s: line %llu, column %llu: escape character at "
+			     "the end of the input",
+			     r->name, (unsigned long long)line,
+			     (unsigned long long)col);
+}
+
 static int val_nomem(const struct dxt_csv_reader *r, struct dxt_error *err)
 {
 	return dxt_error_set(err, DXT_ENOMEM,
@@ -792,18 +802,10 @@ static int parse_record(struct dxt_csv_reader *r, struct dxt_error *err)
 					if (p + 1 == end) {
 						if (!r->eof)
 							return CSV_MORE;
-						return dxt_error_set(
-							err, DXT_EPARSE,
-							"%s: line %llu, column "
-							"%llu: escape "
-							"character at the end "
-							"of the input",
-							r->name,
-							(unsigned long long)line,
-							(unsigned long long)
-								column_of(
-									line_start,
-									p));
+						return escape_error(
+							r, line,
+							column_of(line_start, p),
+							err);
 					}
 					p++;
 					if (dxt_buf_putc(&r->val, *p) != DXT_OK)
