@@ -111,3 +111,28 @@ t_failed_load_keeps_buffer() {
 	[ -n "$m" ] || fail "buffer not retained"
 	expect_eq "staged rows" "$(json "$m" 'd["rows"]')" 1
 }
+
+t_sigint_cancels_and_keeps_target() {
+	"$BUILD/tools/gen" 400000 >in.csv
+	sqlite3 out.db "create table t (id integer); insert into t values (42);"
+	write_pipeline "    load: {mode: replace}"
+	"$DXTD" run p.yaml --spool-dir spool --progress-ms 50 >out.json 2>err.txt &
+	pid=$!
+	# Wait until a progress line shows rows moving, then interrupt.
+	i=0
+	while ! grep -qE "(extracting|loading): [1-9]" err.txt; do
+		i=$((i + 1))
+		[ $i -lt 400 ] || { kill $pid; fail "no progress line: $(cat err.txt)"; }
+		sleep 0.05
+	done
+	kill -INT $pid
+	set +e
+	wait $pid
+	rc=$?
+	set -e
+	expect_eq "exit status" "$rc" 1
+	expect_eq "status" "$(json out.json 'd["status"]')" cancelled
+	expect_contains "log" err.txt "cancelling the run"
+	expect_eq "target kept" "$(q out.db 'select group_concat(id) from t')" 42
+	expect_eq "no temp tables" "$(q out.db "select count(*) from sqlite_master where name <> 't'")" 0
+}
