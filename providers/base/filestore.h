@@ -43,7 +43,7 @@
 
 /* One file of a store. */
 struct dxt_fs_file {
-	char *path;       /* owned; relative to the store's base, '/'-separated */
+	char *path;       /* owned; relative to the store's base */
 	uint64_t size;    /* bytes */
 	int64_t mtime_us; /* modification time, microseconds since the epoch */
 };
@@ -137,7 +137,7 @@ bool dxt_fs_format_known(const char *format);
 enum dxt_fs_source_type {
 	DXT_FS_SOURCE_FILE = 1,  /* `file: data/users.csv` */
 	DXT_FS_SOURCE_GLOB,      /* `pattern: "events/2024-*.jsonl"` */
-	DXT_FS_SOURCE_DIRECTORY  /* `directory: data/2024/`: every file under it */
+	DXT_FS_SOURCE_DIRECTORY  /* `directory: data/2024/`: all files below */
 };
 
 /* "file", "glob", "directory". */

@@ -110,10 +110,11 @@ static void schema_names(char *buf, size_t len, const struct dxt_schema *s)
 /*
  * The column (0-based) a conversion error message from the CSV or JSON
  * lines reader names, or -1: they read "<file>: line N, column C (name):
- * ..." or "<file>: line N, field <name>: ...".
+ * ..." (CSV) or "<file>: line N, field <name>: ..." (JSON lines, where a
+ * "column" is a character position in the line, not a field).
  */
 static int error_column(const char *msg, const char *file,
-			const struct dxt_schema *s)
+			const struct dxt_schema *s, bool csv)
 {
 	size_t n = strlen(file);
 	const char *p;
@@ -125,7 +126,7 @@ static int error_column(const char *msg, const char *file,
 	p = msg + n + 7;
 	while (*p >= '0' && *p <= '9')
 		p++;
-	if (strncmp(p, ", column ", 9) == 0) {
+	if (csv && strncmp(p, ", column ", 9) == 0) {
 		long c = strtol(p + 9, NULL, 10);
 
 		return c >= 1 && (size_t)c <= s->n ? (int)c - 1 : -1;
@@ -151,10 +152,10 @@ static int error_column(const char *msg, const char *file,
  * for a type error in an inferred column, what to do about it.
  */
 static int bad_record(struct xstate *st, int rc, const struct dxt_error *e,
-		      const char *file, uint64_t line, const char *raw,
-		      size_t raw_len)
+		      const char *file, bool csv, uint64_t line,
+		      const char *raw, size_t raw_len)
 {
-	int col = error_column(e->message, file, st->schema);
+	int col = error_column(e->message, file, st->schema, csv);
 
 	if (st->skip && (rc == DXT_EPARSE || rc == DXT_ETYPE))
 		return dxt_buffer_writer_reject(st->out, st->seen, file, line,
@@ -385,8 +386,8 @@ static int stream_csv(struct xstate *st, const char *file,
 				*st->err = e;
 				break;
 			}
-			rc = bad_record(st, rc, &e, file, dxt_csv_line(r), raw,
-					raw_len);
+			rc = bad_record(st, rc, &e, file, true, dxt_csv_line(r),
+					raw, raw_len);
 			if (rc != DXT_OK)
 				break;
 			continue;
@@ -514,8 +515,8 @@ static int stream_jsonl(struct xstate *st, const char *file, dxt_read_fn read,
 			const char *raw = dxt_jsonl_raw(r, &raw_len);
 
 			st->seen++;
-			rc = bad_record(st, rc, &e, file, dxt_jsonl_line(r),
-					raw, raw_len);
+			rc = bad_record(st, rc, &e, file, false,
+					dxt_jsonl_line(r), raw, raw_len);
 			continue;
 		}
 		*st->err = e;

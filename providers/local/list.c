@@ -53,7 +53,8 @@ static int walk_dir(struct walk *w, const char *dir, const char *rel,
 		if (lstat(path, &st) != 0)
 			continue; /* removed while listing */
 		if (S_ISDIR(st.st_mode)) {
-			if (depth == 1 || (e->d_name[0] == '.' && !w->hidden_dirs))
+			if (depth == 1 ||
+			    (e->d_name[0] == '.' && !w->hidden_dirs))
 				continue;
 			rc = walk_dir(w, path, sub, depth < 0 ? -1 : depth - 1);
 			continue;

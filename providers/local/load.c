@@ -123,7 +123,8 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 		if (!is_target_key(key) || strcmp(key, "options") == 0 ||
 		    strcmp(key, "name") == 0 || strcmp(key, "path") == 0) {
 			json_decref(m);
-			return cfg_error(err, "target.options.%s: unknown option "
+			return cfg_error(err,
+					 "target.options.%s: unknown option "
 					 "(allowed: format, compression, level, "
 					 "file_name, rows_per_file and the CSV "
 					 "options)", key);
@@ -236,11 +237,12 @@ static int expand(const struct dxt_op_ctx *ctx, const char *pattern,
 		}
 		if (lit != NULL) {
 			for (; rc == DXT_OK && *lit; lit++) {
-				if (glob && strchr("*?[\\", *lit) != NULL)
+				char c = *lit == '/' ? '_' : *lit;
+
+				if (glob && strchr("*?[\\", c) != NULL)
 					rc = dxt_buf_putc(&b, '\\');
 				if (rc == DXT_OK)
-					rc = dxt_buf_putc(&b, *lit == '/' ? '_'
-									  : *lit);
+					rc = dxt_buf_putc(&b, c);
 			}
 			continue;
 		}

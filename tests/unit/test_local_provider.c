@@ -764,7 +764,8 @@ START_TEST(jsonl_bad_lines)
 	expect_ok(&r);
 	ck_assert_str_eq(r.rows, "1\n4\n");
 	ck_assert_ptr_nonnull(strstr(r.rejects, "\"line\":2,\"column\":1,"));
-	ck_assert_ptr_nonnull(strstr(r.rejects, "\"line\":3,"));
+	/* Not an object: no field to name. */
+	ck_assert_ptr_nonnull(strstr(r.rejects, "\"line\":3,\"column\":null"));
 }
 END_TEST
 
