@@ -244,6 +244,34 @@ static uint64_t file_size(const char *dir, const char *name)
 	return (uint64_t)st.st_size;
 }
 
+START_TEST(csv_options)
+{
+	char *base = tmpdir(), *dir = stream_dir(base), path[600], *text;
+	struct dxt_buffer_opts o = opts_for("csv", DXT_CODEC_NONE);
+	struct dxt_manifest *m;
+	struct dxt_error err;
+	size_t len;
+
+	/* The part uses the configured dialect and the reader gets it back
+	 * from the manifest. */
+	o.csv.delimiter = ';';
+	o.csv.header = false;
+	snprintf(o.csv.null_value, sizeof(o.csv.null_value), "NULL");
+	write_rows(dir, &o, 20, 20);
+	snprintf(path, sizeof(path), "%s/part-00000.csv", dir);
+	ck_assert_int_eq(dxt_read_file(path, &text, &len, &err), DXT_OK);
+	ck_assert_msg(strncmp(text, "0;plain;-50.00;false;", 21) == 0, "%s", text);
+	free(text);
+	ck_assert_int_eq(dxt_manifest_load(dir, &m, &err), DXT_OK);
+	ck_assert_int_eq(m->csv.delimiter, ';');
+	ck_assert(!m->csv.header);
+	ck_assert_str_eq(m->csv.null_value, "NULL");
+	dxt_manifest_free(m);
+	read_rows(dir, 20, 7);
+	cleanup(base, dir);
+}
+END_TEST
+
 START_TEST(rotation_by_rows)
 {
 	char *base = tmpdir(), *dir = stream_dir(base);
@@ -778,6 +806,7 @@ Suite *dxt_test_buffer(void)
 	tcase_add_test(tc, jsonl_none);
 	tcase_add_test(tc, jsonl_zstd);
 	tcase_add_test(tc, jsonl_gzip);
+	tcase_add_test(tc, csv_options);
 	tcase_add_test(tc, rotation_by_rows);
 	tcase_add_test(tc, rotation_by_bytes);
 	tcase_add_test(tc, manifest_content);
