@@ -46,7 +46,8 @@ int dxt_rel_check_keys(const json_t *obj, const char *const *allowed,
 	if (!json_is_object(obj))
 		return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
 				      DXT_ORIGIN_CONFIG,
-				      "%s: expected an object of settings", where);
+				      "%s: expected an object of settings",
+				      where);
 	json_object_foreach((json_t *)obj, key, value) {
 		size_t i;
 
@@ -372,12 +373,10 @@ int dxt_rel_quote_name(struct dxt_buf *out, const struct dxt_rel_name *n,
 	for (size_t i = 0; i < n->n; i++) {
 		if (i > 0)
 			DXT_RETURN_NOT_OK(dxt_buf_putc(out, '.'));
-		if (i + 1 < n->n || suffix == NULL) {
-			DXT_RETURN_NOT_OK(dxt_rel_quote_ident(out, n->parts[i]));
-			continue;
-		}
-		/* Quote the last part and the suffix as one identifier. */
 		DXT_RETURN_NOT_OK(dxt_rel_quote_ident(out, n->parts[i]));
+		if (i + 1 < n->n || suffix == NULL)
+			continue;
+		/* The last part and the suffix are one identifier. */
 		out->len--; /* the closing quote */
 		for (const char *p = suffix; *p != '\0'; p++) {
 			if (*p == '"')
@@ -733,6 +732,15 @@ static int describe_type(struct dxt_buf *out, const struct dxt_field *f)
 	return DXT_OK;
 }
 
+/* Starts the next item of a description. */
+static int item(struct dxt_buf *out, bool *first)
+{
+	int rc = dxt_buf_puts(out, *first ? "column " : "; column ");
+
+	*first = false;
+	return rc;
+}
+
 int dxt_rel_schema_diff_describe(const struct dxt_rel_schema_diff *d,
 				 const struct dxt_schema *data,
 				 const struct dxt_schema *table,
@@ -745,8 +753,7 @@ int dxt_rel_schema_diff_describe(const struct dxt_rel_schema_diff *d,
 		char type[64];
 
 		dxt_field_type_string(f, type, sizeof(type));
-		DXT_RETURN_NOT_OK(dxt_buf_puts(out, first ? "column " : "; column "));
-		first = false;
+		DXT_RETURN_NOT_OK(item(out, &first));
 		DXT_RETURN_NOT_OK(dxt_rel_quote_ident(out, f->name));
 		DXT_RETURN_NOT_OK(dxt_buf_puts(out, " ("));
 		DXT_RETURN_NOT_OK(dxt_buf_puts(out, type));
@@ -755,8 +762,7 @@ int dxt_rel_schema_diff_describe(const struct dxt_rel_schema_diff *d,
 	for (size_t k = 0; k < d->n_missing; k++) {
 		const struct dxt_field *f = &table->fields[d->missing_cols[k]];
 
-		DXT_RETURN_NOT_OK(dxt_buf_puts(out, first ? "column " : "; column "));
-		first = false;
+		DXT_RETURN_NOT_OK(item(out, &first));
 		DXT_RETURN_NOT_OK(dxt_rel_quote_ident(out, f->name));
 		DXT_RETURN_NOT_OK(dxt_buf_puts(out, " ("));
 		DXT_RETURN_NOT_OK(describe_type(out, f));
@@ -768,8 +774,7 @@ int dxt_rel_schema_diff_describe(const struct dxt_rel_schema_diff *d,
 		char type[64];
 
 		dxt_field_type_string(f, type, sizeof(type));
-		DXT_RETURN_NOT_OK(dxt_buf_puts(out, first ? "column " : "; column "));
-		first = false;
+		DXT_RETURN_NOT_OK(item(out, &first));
 		DXT_RETURN_NOT_OK(dxt_rel_quote_ident(out, f->name));
 		DXT_RETURN_NOT_OK(dxt_buf_puts(out, " is "));
 		DXT_RETURN_NOT_OK(dxt_buf_puts(out, type));

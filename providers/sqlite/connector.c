@@ -285,7 +285,8 @@ int dxt__sqlite_open(const struct dxt__sqlite_conf *conf, bool write,
 				own_cache = false;
 			rc = apply_pragma(h, key, value, origin, err);
 			if (rc != DXT_OK) {
-				dxt_error_prefix(err, "sqlite database \"%s\": ",
+				dxt_error_prefix(err,
+						 "sqlite database \"%s\": ",
 						 conf->path);
 				sqlite3_close(h);
 				return rc;
@@ -296,7 +297,7 @@ int dxt__sqlite_open(const struct dxt__sqlite_conf *conf, bool write,
 	 * many b-tree pages, and the setting does not outlive the
 	 * connection. */
 	if (own_cache)
-		sqlite3_exec(h, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+		sqlite3_exec(h, "PRAGMA cache_size = -8192", NULL, NULL, NULL);
 	rc = sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", NULL, NULL,
 			  NULL);
 	if (rc != SQLITE_OK) {

@@ -86,8 +86,10 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 				return false;
 			cp = (cp << 6) | (s[i + j] & 0x3f);
 		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		/* Overlong forms, surrogates and beyond U+10FFFF. */
+		if (k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+			return false;
+		if (k == 3 && (cp < 0x10000 || cp > 0x10ffff))
 			return false;
 		i += k + 1;
 	}
@@ -441,6 +443,20 @@ static int prepare(struct extract *x, struct dxt_error *err)
 	return DXT_OK;
 }
 
+/* The NOT NULL constraint of result column i's table column. */
+static bool column_nullable(struct extract *x, int i)
+{
+	int notnull = 0, pk = 0, autoinc = 0;
+
+	if (sqlite3_table_column_metadata(
+		    x->db, sqlite3_column_database_name(x->st, i),
+		    sqlite3_column_table_name(x->st, i),
+		    sqlite3_column_origin_name(x->st, i), NULL, NULL, &notnull,
+		    &pk, &autoinc) != SQLITE_OK)
+		return true;
+	return !notnull;
+}
+
 /*
  * Builds the schema once the first row (if any) is at hand: declared types
  * first, the first row's storage class for columns without one.
@@ -496,16 +512,8 @@ static int build_schema(struct extract *x, bool have_row,
 		/* NOT NULL is trusted only for a table read as is: a view or
 		 * a query (outer joins) can yield nulls in such columns. */
 		if (decl != NULL && table != NULL && origin_table != NULL &&
-		    strcasecmp(origin_table, table) == 0) {
-			int notnull = 0, pk = 0, autoinc = 0;
-
-			if (sqlite3_table_column_metadata(
-				    x->db, sqlite3_column_database_name(x->st, i),
-				    origin_table,
-				    sqlite3_column_origin_name(x->st, i), NULL,
-				    NULL, &notnull, &pk, &autoinc) == SQLITE_OK)
-				nullable = !notnull;
-		}
+		    strcasecmp(origin_table, table) == 0)
+			nullable = column_nullable(x, i);
 		if (dxt_schema_add(x->schema, name, type, p, s, nullable,
 				   decl) != DXT_OK)
 			return dxt_error_set(err, DXT_ENOMEM, "out of memory");
@@ -516,8 +524,8 @@ static int build_schema(struct extract *x, bool have_row,
 	if (x->wfield != NULL && x->wcol < 0)
 		return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
 				      DXT_ORIGIN_CONFIG,
-				      "sqlite source %s: watermark_field \"%s\" "
-				      "is not a column of the result",
+				      "sqlite source %s: watermark_field "
+				      "\"%s\" is not a column of the result",
 				      x->what, x->wfield);
 	if (dxt_batch_init(&x->batch, x->schema) != DXT_OK)
 		return dxt_error_set(err, DXT_ENOMEM, "out of memory");
@@ -527,23 +535,25 @@ static int build_schema(struct extract *x, bool have_row,
 /* Remembers the current row's watermark value; rows come in its order. */
 static int track_watermark(struct extract *x, struct dxt_error *err)
 {
-	switch (sqlite3_column_type(x->st, x->wcol)) {
+	sqlite3_stmt *st = x->st;
+	int col = x->wcol;
+
+	switch (sqlite3_column_type(st, col)) {
 	case SQLITE_NULL:
 		return DXT_OK;
 	case SQLITE_INTEGER:
 		x->wtype = SQLITE_INTEGER;
-		x->wint = sqlite3_column_int64(x->st, x->wcol);
+		x->wint = sqlite3_column_int64(st, col);
 		return DXT_OK;
 	case SQLITE_FLOAT:
 		x->wtype = SQLITE_FLOAT;
-		x->wreal = sqlite3_column_double(x->st, x->wcol);
+		x->wreal = sqlite3_column_double(st, col);
 		return DXT_OK;
 	case SQLITE_TEXT:
 		x->wtype = SQLITE_TEXT;
 		x->wtext.len = 0;
-		if (dxt_buf_append(&x->wtext, sqlite3_column_text(x->st, x->wcol),
-				   (size_t)sqlite3_column_bytes(x->st, x->wcol)) !=
-		    DXT_OK)
+		if (dxt_buf_append(&x->wtext, sqlite3_column_text(st, col),
+				   (size_t)sqlite3_column_bytes(st, col)))
 			return dxt_error_set(err, DXT_ENOMEM, "out of memory");
 		return DXT_OK;
 	default:
@@ -639,8 +649,8 @@ static int read_row(struct extract *x, struct dxt_error *err)
 					     x->what, x->row,
 					     dxt_strerror(rc));
 		snprintf(reason, sizeof(reason), "column \"%s\" (%s): %s",
-			 f->name, f->native ? f->native : dxt_type_name(f->type),
-			 why);
+			 f->name,
+			 f->native ? f->native : dxt_type_name(f->type), why);
 		if (!x->skip)
 			return dxt_error_setc(err, DXT_ETYPE, DXT_TERMINAL,
 					      DXT_ORIGIN_SOURCE,
@@ -663,13 +673,13 @@ static int read_row(struct extract *x, struct dxt_error *err)
 static void describe_source(struct extract *x)
 {
 	const char *kind = dxt_rel_source_type_name(x->src.type);
+	const char *p = x->src.text;
 	char text[72];
 	size_t n = 0;
 
 	if (x->src.type == DXT_REL_SQL)
 		kind = "query";
-	for (const char *p = x->src.text; *p != '\0' && n + 4 < sizeof(text);
-	     p++) {
+	for (; *p != '\0' && n + 4 < sizeof(text); p++) {
 		/* Runs of white space (line breaks of a YAML block) as one
 		 * space. */
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
@@ -680,7 +690,7 @@ static void describe_source(struct extract *x)
 		text[n++] = *p;
 	}
 	text[n] = '\0';
-	if (n + 4 >= sizeof(text) && x->src.text[0] != '\0')
+	if (*p != '\0')
 		memcpy(text + n, "...", 4);
 	snprintf(x->what, sizeof(x->what), "%s \"%s\"", kind, text);
 }
@@ -694,7 +704,8 @@ static int run(struct extract *x, struct dxt_error *err)
 	DXT_RETURN_NOT_OK(dxt_rel_source_parse(ctx->source, &x->src, err));
 	describe_source(x);
 	if (x->src.type == DXT_REL_RELATION)
-		DXT_RETURN_NOT_OK(dxt_rel_name_parse(x->src.text, &x->rel, err));
+		DXT_RETURN_NOT_OK(
+			dxt_rel_name_parse(x->src.text, &x->rel, err));
 	if (ctx->extract != NULL) {
 		x->limits.max_rows = ctx->extract->batch_size;
 		x->skip = ctx->extract->on_error == DXT_ON_ERROR_SKIP;
@@ -734,8 +745,8 @@ static int run(struct extract *x, struct dxt_error *err)
 	DXT_RETURN_NOT_OK(flush(x, err));
 	if (x->wfield != NULL)
 		DXT_RETURN_NOT_OK(record_watermark(x, err));
-	dxt_op_log(ctx, DXT_LOG_DEBUG, "sqlite source %s: %" PRIu64 " rows read",
-		   x->what, x->row);
+	dxt_op_log(ctx, DXT_LOG_DEBUG,
+		   "sqlite source %s: %" PRIu64 " rows read", x->what, x->row);
 	return DXT_OK;
 }
 

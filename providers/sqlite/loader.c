@@ -248,8 +248,9 @@ static int bind_value(sqlite3_stmt *st, int param, const struct plan_col *pc,
 					 SQLITE_STATIC);
 	case BIND_BLOB:
 		p = dxt_col_bytes(c, r, &n);
-		return sqlite3_bind_blob(st, param, n > 0 ? (const void *)p : "",
-					 (int)n, SQLITE_STATIC);
+		return sqlite3_bind_blob(st, param,
+					 n > 0 ? (const void *)p : "", (int)n,
+					 SQLITE_STATIC);
 	case BIND_DATE:
 		n = dxt_format_date(dxt_col_i32(c, r), slot);
 		return sqlite3_bind_text(st, param, slot, (int)n,
@@ -330,9 +331,9 @@ static int insert_one(struct load *l, const struct dxt_batch *b, size_t r,
 		if (rc == SQLITE_OK)
 			continue;
 		if (rc > 0)
-			return target_error(l, rc, err,
-					    "row %" PRIu64 ", column \"%s\"",
-					    row, l->data->fields[pc->field].name);
+			return target_error(
+				l, rc, err, "row %" PRIu64 ", column \"%s\"",
+				row, l->data->fields[pc->field].name);
 		snprintf(reason, sizeof(reason), "column \"%s\": %s",
 			 l->data->fields[pc->field].name, why);
 		if (!l->skip)
@@ -525,7 +526,8 @@ static bool same_set(const char *const *keys, size_t nkeys,
 		size_t c;
 
 		for (c = 0; c < ncols; c++)
-			if (cols[c] != NULL && strcasecmp(keys[k], cols[c]) == 0)
+			if (cols[c] != NULL &&
+			    strcasecmp(keys[k], cols[c]) == 0)
 				break;
 		if (c == ncols)
 			return false;

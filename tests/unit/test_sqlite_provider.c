@@ -222,8 +222,8 @@ static struct dxt_buffer_reader *stage(const char *spec,
 			const char *v = cells[r * s->n + c];
 
 			if (v == NULL) {
-				ck_assert_int_eq(dxt_col_append_null(&b.cols[c]),
-						 DXT_OK);
+				ck_assert(dxt_col_append_null(&b.cols[c]) ==
+					  DXT_OK);
 				continue;
 			}
 			if (dxt_value_parse_append(&b.cols[c], &s->fields[c], v,
@@ -500,8 +500,8 @@ START_TEST(round_trip_every_type)
 	ck_assert_str_eq(query("SELECT group_concat(type, ' ') FROM "
 			       "pragma_table_info('t')"),
 			 "BOOLEAN TINYINT SMALLINT INT4 BIGINT FLOAT4 REAL "
-			 "DECIMAL(12,2) DECIMAL_TEXT(30,10) TEXT BLOB DATE TIME "
-			 "TIMESTAMP TIMESTAMPTZ UUID JSON");
+			 "DECIMAL(12,2) DECIMAL_TEXT(30,10) TEXT BLOB DATE "
+			 "TIME TIMESTAMP TIMESTAMPTZ UUID JSON");
 	/* Storage: numbers as numbers, the wide decimal as its exact text. */
 	ck_assert_str_eq(query("SELECT typeof(b) || typeof(d) || typeof(dw) || "
 			       "dw || typeof(bin) || tz FROM t LIMIT 1"),
@@ -561,8 +561,8 @@ START_TEST(replace_failure_leaves_old_table)
 	ck_assert_int_eq(E.err.cls, DXT_TERMINAL);
 	ck_assert_str_eq(query("SELECT group_concat(id || name) FROM t"),
 			 "1old,2old2");
-	ck_assert_str_eq(query("SELECT group_concat(name, ' ') FROM "
-			       "(SELECT name FROM sqlite_master ORDER BY name)"),
+	ck_assert_str_eq(query("SELECT group_concat(name, ' ') FROM (SELECT "
+			       "name FROM sqlite_master ORDER BY name)"),
 			 "t t_name");
 }
 END_TEST
@@ -1011,7 +1011,8 @@ START_TEST(relational_names)
 	dxt_rel_name_free(&n);
 
 	b.len = 0;
-	ck_assert_int_eq(dxt_rel_name_parse("\"a\"\"b.c\".t", &n, &err), DXT_OK);
+	ck_assert_int_eq(dxt_rel_name_parse("\"a\"\"b.c\".t", &n, &err),
+			 DXT_OK);
 	ck_assert_str_eq(n.parts[0], "a\"b.c");
 	ck_assert_int_eq(dxt_rel_quote_name(&b, &n, NULL), DXT_OK);
 	ck_assert_str_eq((char *)b.data, "\"a\"\"b.c\".\"t\"");
@@ -1044,23 +1045,25 @@ START_TEST(relational_statements)
 					    DXT_REL_PARAM_QMARK, keys, 1, &err),
 			 DXT_OK);
 	ck_assert_str_eq((char *)b.data,
-			 "INSERT INTO \"t\" (\"a\", \"b\") VALUES (?, ?), (?, ?) "
-			 "ON CONFLICT (\"a\") DO UPDATE SET \"b\" = "
+			 "INSERT INTO \"t\" (\"a\", \"b\") VALUES (?, ?), "
+			 "(?, ?) ON CONFLICT (\"a\") DO UPDATE SET \"b\" = "
 			 "excluded.\"b\"");
 	b.len = 0;
 	ck_assert_int_eq(dxt_rel_insert_sql(&b, &n, NULL, cols, 1, 2,
-					    DXT_REL_PARAM_DOLLAR, keys, 1, &err),
+					    DXT_REL_PARAM_DOLLAR, keys, 1,
+					    &err),
 			 DXT_OK);
 	ck_assert_str_eq((char *)b.data,
-			 "INSERT INTO \"t\" (\"a\") VALUES ($1), ($2) ON CONFLICT "
-			 "(\"a\") DO NOTHING");
+			 "INSERT INTO \"t\" (\"a\") VALUES ($1), ($2) ON "
+			 "CONFLICT (\"a\") DO NOTHING");
 	b.len = 0;
 	ck_assert_int_eq(dxt_rel_select_sql(&b, &src, "up\"d", true,
 					    DXT_REL_PARAM_DOLLAR, &err),
 			 DXT_OK);
 	ck_assert_str_eq((char *)b.data,
 			 "SELECT * FROM (SELECT * FROM \"s\".\"t\"\n) AS "
-			 "\"dxt_src\" WHERE \"up\"\"d\" > $1 ORDER BY \"up\"\"d\"");
+			 "\"dxt_src\" WHERE \"up\"\"d\" > $1 ORDER BY "
+			 "\"up\"\"d\"");
 	b.len = 0;
 	ck_assert_int_eq(dxt_rel_select_sql(&b, &src, NULL, false,
 					    DXT_REL_PARAM_QMARK, &err),
