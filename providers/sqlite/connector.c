@@ -467,38 +467,41 @@ void dxt__sqlite_watch_cancel(sqlite3 *db, atomic_int *cancel)
 		sqlite3_progress_handler(db, 0, NULL, NULL);
 }
 
-/* --- the connector operator ----------------------------------------------- */
+/* --- checks -------------------------------------------------------------- */
 
-/*
- * An existing database is opened read-only and read; a missing one is fine
- * when its folder can take it, because a loader creates the file.
- */
-static int connector_check(const struct dxt_op_ctx *ctx, struct dxt_error *err)
+int dxt__sqlite_probe(const struct dxt_op_ctx *ctx,
+		      const struct dxt__sqlite_conf *conf, sqlite3 **db,
+		      struct dxt_error *err)
 {
-	struct dxt__sqlite_conf conf;
 	char dir[PATH_MAX];
 	struct stat st;
-	sqlite3 *db;
 
-	DXT_RETURN_NOT_OK(dxt__sqlite_conf_parse(ctx, &conf, err));
-	if (stat(conf.path, &st) == 0 || errno != ENOENT) {
-		DXT_RETURN_NOT_OK(dxt__sqlite_open(&conf, false,
-						   DXT_ORIGIN_SOURCE, &db,
-						   err));
-		sqlite3_close(db);
-		return DXT_OK;
-	}
-	snprintf(dir, sizeof(dir), "%s", conf.path);
+	*db = NULL;
+	if (stat(conf->path, &st) == 0 || errno != ENOENT)
+		return dxt__sqlite_open(conf, false, DXT_ORIGIN_CONFIG, db,
+					err);
+	snprintf(dir, sizeof(dir), "%s", conf->path);
 	if (access(dirname(dir), W_OK) != 0)
 		return dxt_error_setc(err, DXT_ENOTFOUND, DXT_TERMINAL,
 				      DXT_ORIGIN_CONFIG,
 				      "sqlite database \"%s\" does not exist "
 				      "and its folder is not writable (%s)",
-				      conf.path, strerror(errno));
+				      conf->path, strerror(errno));
 	dxt_op_log(ctx, DXT_LOG_INFO,
 		   "sqlite database \"%s\" does not exist yet; a load will "
 		   "create it",
-		   conf.path);
+		   conf->path);
+	return DXT_OK;
+}
+
+static int connector_check(const struct dxt_op_ctx *ctx, struct dxt_error *err)
+{
+	struct dxt__sqlite_conf conf;
+	sqlite3 *db;
+
+	DXT_RETURN_NOT_OK(dxt__sqlite_conf_parse(ctx, &conf, err));
+	DXT_RETURN_NOT_OK(dxt__sqlite_probe(ctx, &conf, &db, err));
+	sqlite3_close(db);
 	return DXT_OK;
 }
 

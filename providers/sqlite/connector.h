@@ -93,6 +93,16 @@ int dxt__sqlite_table_get(sqlite3 *db, const struct dxt_rel_name *name,
 			  struct dxt__sqlite_table *out, struct dxt_error *err);
 void dxt__sqlite_table_free(struct dxt__sqlite_table *t);
 
+/*
+ * Checks a connection without changing anything: an existing file is
+ * opened read-only and read (*db is left open for more checks); a missing
+ * one is fine when its folder is writable, since a load creates it (*db is
+ * NULL then). Errors have origin config.
+ */
+int dxt__sqlite_probe(const struct dxt_op_ctx *ctx,
+		      const struct dxt__sqlite_conf *conf, sqlite3 **db,
+		      struct dxt_error *err);
+
 /* The schema part of a parsed name: "main" when the name has none. */
 const char *dxt__sqlite_schema_of(const struct dxt_rel_name *name);
 

@@ -695,10 +695,10 @@ static void describe_source(struct extract *x)
 	snprintf(x->what, sizeof(x->what), "%s \"%s\"", kind, text);
 }
 
-static int run(struct extract *x, struct dxt_error *err)
+/* Reads the configuration, opens the database and prepares the query. */
+static int open_query(struct extract *x, struct dxt_error *err)
 {
 	const struct dxt_op_ctx *ctx = x->ctx;
-	int rc;
 
 	DXT_RETURN_NOT_OK(dxt__sqlite_conf_parse(ctx, &x->conf, err));
 	DXT_RETURN_NOT_OK(dxt_rel_source_parse(ctx->source, &x->src, err));
@@ -722,9 +722,16 @@ static int run(struct extract *x, struct dxt_error *err)
 	}
 	DXT_RETURN_NOT_OK(dxt__sqlite_open(&x->conf, false, DXT_ORIGIN_SOURCE,
 					   &x->db, err));
-	DXT_RETURN_NOT_OK(prepare(x, err));
-	dxt__sqlite_watch_cancel(x->db, ctx->cancel);
+	return prepare(x, err);
+}
 
+static int run(struct extract *x, struct dxt_error *err)
+{
+	const struct dxt_op_ctx *ctx = x->ctx;
+	int rc;
+
+	DXT_RETURN_NOT_OK(open_query(x, err));
+	dxt__sqlite_watch_cancel(x->db, ctx->cancel);
 	rc = sqlite3_step(x->st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return source_error(x, rc, "cannot run the query", err);
@@ -750,29 +757,45 @@ static int run(struct extract *x, struct dxt_error *err)
 	return DXT_OK;
 }
 
+static int finish(struct extract *x, int rc, struct dxt_error *err)
+{
+	if (rc != DXT_OK)
+		dxt_error_origin(err, rc == DXT_ECONFIG ? DXT_ORIGIN_CONFIG
+							: DXT_ORIGIN_SOURCE);
+	sqlite3_finalize(x->st);
+	sqlite3_close(x->db);
+	dxt_batch_release(&x->batch);
+	dxt_schema_destroy(x->schema);
+	dxt_buf_free(&x->sql);
+	dxt_buf_free(&x->wtext);
+	dxt_rel_source_free(&x->src);
+	dxt_rel_name_free(&x->rel);
+	return rc;
+}
+
 static int sqlite_extract(const struct dxt_op_ctx *ctx,
 			  struct dxt_buffer_writer *out, struct dxt_error *err)
 {
 	struct extract x;
-	int rc;
 
 	memset(&x, 0, sizeof(x));
 	x.ctx = ctx;
 	x.out = out;
 	x.wcol = -1;
-	rc = run(&x, err);
-	if (rc != DXT_OK)
-		dxt_error_origin(err, rc == DXT_ECONFIG ? DXT_ORIGIN_CONFIG
-							: DXT_ORIGIN_SOURCE);
-	sqlite3_finalize(x.st);
-	sqlite3_close(x.db);
-	dxt_batch_release(&x.batch);
-	dxt_schema_destroy(x.schema);
-	dxt_buf_free(&x.sql);
-	dxt_buf_free(&x.wtext);
-	dxt_rel_source_free(&x.src);
-	dxt_rel_name_free(&x.rel);
-	return rc;
+	return finish(&x, run(&x, err), err);
+}
+
+/* The source is readable and its query compiles (the table exists, the
+ * SQL is one read-only statement), without reading a row. */
+static int sqlite_extract_check(const struct dxt_op_ctx *ctx,
+				struct dxt_error *err)
+{
+	struct extract x;
+
+	memset(&x, 0, sizeof(x));
+	x.ctx = ctx;
+	x.wcol = -1;
+	return finish(&x, open_query(&x, err), err);
 }
 
 DXT_EXPORT const struct dxt_operator SQLiteExtractor = {
@@ -784,4 +807,5 @@ DXT_EXPORT const struct dxt_operator SQLiteExtractor = {
 	.summary = "Reads a SQLite table, view, query or table-valued "
 		   "function",
 	.extract = sqlite_extract,
+	.check = sqlite_extract_check,
 };

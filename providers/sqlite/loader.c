@@ -1019,14 +1019,10 @@ static int load_rows(struct load *l, struct dxt_buffer_reader *in,
 	return rc;
 }
 
-static int run(struct load *l, struct dxt_buffer_reader *in,
-	       struct dxt_error *err)
+static int parse_target(struct load *l, struct dxt_error *err)
 {
-	const struct dxt_op_ctx *ctx = l->ctx;
-	const struct dxt_manifest *m = dxt_buffer_reader_manifest(in);
-
-	DXT_RETURN_NOT_OK(dxt__sqlite_conf_parse(ctx, &l->conf, err));
-	DXT_RETURN_NOT_OK(dxt_rel_target_parse(ctx->target, &l->target, err));
+	DXT_RETURN_NOT_OK(
+		dxt_rel_target_parse(l->ctx->target, &l->target, err));
 	DXT_RETURN_NOT_OK(dxt_rel_name_parse(l->target.name, &l->name, err));
 	snprintf(l->what, sizeof(l->what), "table \"%s\"", l->target.name);
 	if (l->name.n > 2)
@@ -1035,6 +1031,17 @@ static int run(struct load *l, struct dxt_buffer_reader *in,
 				      "sqlite target %s: SQLite names are "
 				      "table or schema.table",
 				      l->what);
+	return DXT_OK;
+}
+
+static int run(struct load *l, struct dxt_buffer_reader *in,
+	       struct dxt_error *err)
+{
+	const struct dxt_op_ctx *ctx = l->ctx;
+	const struct dxt_manifest *m = dxt_buffer_reader_manifest(in);
+
+	DXT_RETURN_NOT_OK(dxt__sqlite_conf_parse(ctx, &l->conf, err));
+	DXT_RETURN_NOT_OK(parse_target(l, err));
 	if (m == NULL || m->schema == NULL)
 		return dxt_error_setc(err, DXT_EUNSUPPORTED, DXT_TERMINAL,
 				      DXT_ORIGIN_CONFIG,
@@ -1108,6 +1115,43 @@ static int sqlite_load(const struct dxt_op_ctx *ctx,
 	return rc;
 }
 
+/* The database opens (or can be created) and the target can take rows:
+ * not a view, and present unless the loader may create it. */
+static int sqlite_load_check(const struct dxt_op_ctx *ctx,
+			     struct dxt_error *err)
+{
+	struct load l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.ctx = ctx;
+	rc = dxt__sqlite_conf_parse(ctx, &l.conf, err);
+	if (rc == DXT_OK)
+		rc = parse_target(&l, err);
+	if (rc == DXT_OK)
+		rc = dxt__sqlite_probe(ctx, &l.conf, &l.db, err);
+	if (rc == DXT_OK && l.db != NULL)
+		rc = dxt__sqlite_table_get(l.db, &l.name, DXT_ORIGIN_CONFIG,
+					   &l.table, err);
+	if (rc == DXT_OK && l.table.exists && l.table.is_view)
+		rc = dxt_error_setc(err, DXT_ESCHEMA, DXT_TERMINAL,
+				    DXT_ORIGIN_CONFIG,
+				    "sqlite target %s is a view; load into a "
+				    "table",
+				    l.what);
+	if (rc == DXT_OK && !l.table.exists && !l.target.create)
+		rc = dxt_error_setc(err, DXT_ENOTFOUND, DXT_TERMINAL,
+				    DXT_ORIGIN_CONFIG,
+				    "sqlite target %s does not exist and "
+				    "target.create is false",
+				    l.what);
+	sqlite3_close(l.db);
+	dxt__sqlite_table_free(&l.table);
+	dxt_rel_name_free(&l.name);
+	dxt_rel_target_free(&l.target);
+	return rc;
+}
+
 DXT_EXPORT const struct dxt_operator SQLiteLoader = {
 	.abi_version = DXT_ABI_VERSION,
 	.kind = DXT_KIND_LOADER,
@@ -1117,4 +1161,5 @@ DXT_EXPORT const struct dxt_operator SQLiteLoader = {
 	.summary = "Loads records into a SQLite table (append, replace, "
 		   "upsert)",
 	.load = sqlite_load,
+	.check = sqlite_load_check,
 };

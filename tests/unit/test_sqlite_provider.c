@@ -428,6 +428,32 @@ START_TEST(connector_check)
 	ck_assert_int_eq(connector->check(ctx(), &E.err), DXT_ENOTFOUND);
 	assert_contains(E.err.message, "no/such/dir/x.db");
 
+	/* The operators check their own side too. */
+	json_decref(E.config);
+	E.config = json_pack("{s:s}", "path", "t.db");
+	sql("CREATE TABLE t (id INTEGER); CREATE VIEW v AS SELECT * FROM t;");
+	ck_assert_int_eq(extractor->check(ctx(), &E.err), DXT_OK);
+	set_source("relation", "nosuch");
+	ck_assert_int_eq(extractor->check(ctx(), &E.err), DXT_ESOURCE);
+	assert_contains(E.err.message, "no such table: nosuch");
+	set_source("sql", "SELECT id FROM t WHERE AND");
+	ck_assert_int_eq(extractor->check(ctx(), &E.err), DXT_ESOURCE);
+	assert_contains(E.err.message, "syntax error");
+	ck_assert_int_eq(loader->check(ctx(), &E.err), DXT_OK);
+	json_decref(E.target);
+	E.target = json_pack("{s:s}", "name", "v");
+	ck_assert_int_eq(loader->check(ctx(), &E.err), DXT_ESCHEMA);
+	assert_contains(E.err.message, "table \"v\" is a view");
+	json_decref(E.target);
+	E.target = json_pack("{s:s, s:b}", "name", "new", "create", 0);
+	ck_assert_int_eq(loader->check(ctx(), &E.err), DXT_ENOTFOUND);
+	json_decref(E.config);
+	E.config = json_pack("{s:s}", "path", "fresh.db");
+	ck_assert_int_eq(loader->check(ctx(), &E.err), DXT_ENOTFOUND);
+	json_decref(E.target);
+	E.target = json_pack("{s:s}", "name", "new");
+	ck_assert_int_eq(loader->check(ctx(), &E.err), DXT_OK);
+
 	/* The extractor insists on an existing file. */
 	json_decref(E.config);
 	E.config = json_pack("{s:s}", "path", "missing.db");
