@@ -683,7 +683,8 @@ static int op_bound(struct op *o, const struct bnd *b)
  * constraints mean a value this store should never have been given. */
 static int op_write_fail(struct op *o, int rc, const char *exists_msg)
 {
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    rc == SQLITE_CONSTRAINT_UNIQUE)
 		return op_fail(o, DXT_EEXISTS, "%s", exists_msg);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return dxt_error_set(o->err, DXT_EINVAL,
@@ -983,8 +984,8 @@ static int migrate(struct dxt_store *st, struct dxt_error *err)
 	}
 	if (app_id == 0) {
 		/* A constant, not a value from outside: nothing to bind. */
-		rc = open_exec(st, "PRAGMA application_id = 1685615716", NULL, 0,
-			       err);
+		rc = open_exec(st, "PRAGMA application_id = 1685615716", NULL,
+			       0, err);
 		if (rc != DXT_OK)
 			goto out;
 	}
@@ -1022,7 +1023,8 @@ int dxt_store_open(const char *state_dir, struct dxt_store **out,
 				     "thread-safe SQLite");
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
-		return dxt_error_set(err, DXT_ENOMEM, "state store: out of memory");
+		return dxt_error_set(err, DXT_ENOMEM,
+				     "state store: out of memory");
 	n = snprintf(st->path, sizeof(st->path), "%s/%s", state_dir,
 		     DXT_STORE_FILE);
 	if (n < 0 || (size_t)n >= sizeof(st->path)) {

@@ -333,7 +333,7 @@ struct dxt_store_stream_run {
 	int64_t started_at;         /* 0 = not yet */
 	int64_t ended_at;           /* 0 = not yet */
 	char *watermark_field;      /* NULL for a full extract */
-	json_t *watermark_from;     /* value the extract started from, or NULL */
+	json_t *watermark_from;     /* value the extract started from or NULL */
 	json_t *watermark_to;       /* value it reached, or NULL */
 	struct dxt_error error;     /* code DXT_OK = no error */
 };

@@ -326,7 +326,8 @@ START_TEST(test_pipelines)
 
 	ck_assert_int_eq(dxt_store_pipeline_get(st, "a", 3, &p, &err),
 			 DXT_ENOTFOUND);
-	ck_assert_ptr_nonnull(strstr(err.message, "pipeline a has no version 3"));
+	ck_assert_ptr_nonnull(strstr(err.message,
+				     "pipeline a has no version 3"));
 	ck_assert_ptr_null(p.name);
 	ck_assert_int_eq(dxt_store_pipeline_get(st, "zz", 0, &p, &err),
 			 DXT_ENOTFOUND);
@@ -545,7 +546,8 @@ START_TEST(test_run_insert_get_update)
 	run.parent_id = NULL;
 	run.version = 7;
 	ck_assert_int_eq(dxt_store_run_insert(st, &run, &err), DXT_ENOTFOUND);
-	ck_assert_ptr_nonnull(strstr(err.message, "pipeline p has no version 7"));
+	ck_assert_ptr_nonnull(strstr(err.message,
+				     "pipeline p has no version 7"));
 	run.pipeline = "q";
 	ck_assert_int_eq(dxt_store_run_insert(st, &run, &err), DXT_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(err.message, "no pipeline named q"));
@@ -567,12 +569,18 @@ static const struct {
 	const char *pipeline;
 	enum dxt_run_status status;
 } page_runs[] = {
-	{"r01", 100, "p", DXT_RUN_SUCCEEDED}, {"r02", 100, "q", DXT_RUN_FAILED},
-	{"r03", 100, "p", DXT_RUN_FAILED},    {"r04", 200, "p", DXT_RUN_SUCCEEDED},
-	{"r05", 300, "q", DXT_RUN_SUCCEEDED}, {"r06", 300, "p", DXT_RUN_FAILED},
-	{"r07", 300, "p", DXT_RUN_SUCCEEDED}, {"r08", 300, "q", DXT_RUN_FAILED},
-	{"r09", 400, "p", DXT_RUN_SUCCEEDED}, {"r10", 500, "p", DXT_RUN_FAILED},
-	{"r11", 500, "q", DXT_RUN_SUCCEEDED}, {"r12", 600, "p", DXT_RUN_RUNNING},
+	{"r01", 100, "p", DXT_RUN_SUCCEEDED},
+	{"r02", 100, "q", DXT_RUN_FAILED},
+	{"r03", 100, "p", DXT_RUN_FAILED},
+	{"r04", 200, "p", DXT_RUN_SUCCEEDED},
+	{"r05", 300, "q", DXT_RUN_SUCCEEDED},
+	{"r06", 300, "p", DXT_RUN_FAILED},
+	{"r07", 300, "p", DXT_RUN_SUCCEEDED},
+	{"r08", 300, "q", DXT_RUN_FAILED},
+	{"r09", 400, "p", DXT_RUN_SUCCEEDED},
+	{"r10", 500, "p", DXT_RUN_FAILED},
+	{"r11", 500, "q", DXT_RUN_SUCCEEDED},
+	{"r12", 600, "p", DXT_RUN_RUNNING},
 	{"r13", 50, "p", DXT_RUN_SUCCEEDED},
 };
 #define N_PAGE_RUNS (sizeof(page_runs) / sizeof(page_runs[0]))
@@ -597,7 +605,8 @@ static void t_page_all(struct dxt_store *st, struct dxt_store_run_filter f,
 	int pages = 0;
 
 	for (size_t i = 0; i < N_PAGE_RUNS; i++)
-		if ((!pipeline || strcmp(page_runs[i].pipeline, pipeline) == 0) &&
+		if ((!pipeline ||
+		     strcmp(page_runs[i].pipeline, pipeline) == 0) &&
 		    (!status || page_runs[i].status == *status))
 			order[n++] = i;
 	qsort(order, n, sizeof(order[0]), cmp_expected);
@@ -610,7 +619,8 @@ static void t_page_all(struct dxt_store *st, struct dxt_store_run_filter f,
 		ck_assert(l.n <= (size_t)f.limit);
 		for (size_t i = 0; i < l.n; i++, seen++) {
 			ck_assert(seen < n);
-			ck_assert_str_eq(l.items[i].id, page_runs[order[seen]].id);
+			ck_assert_str_eq(l.items[i].id,
+					 page_runs[order[seen]].id);
 		}
 		pages++;
 		if (l.next == NULL) {
@@ -917,8 +927,8 @@ START_TEST(test_watermarks)
 	ck_assert_int_eq(dxt_store_watermark_list(st, "p", &l, &err), DXT_OK);
 	ck_assert_uint_eq(l.n, 0);
 
-	ck_assert_int_eq(dxt_store_watermark_set(st, "p", "orders", "updated_at",
-						 v1, "r1", &err),
+	ck_assert_int_eq(dxt_store_watermark_set(st, "p", "orders",
+						 "updated_at", v1, "r1", &err),
 			 DXT_OK);
 	ck_assert_int_eq(dxt_store_watermark_set(st, "p", "customers", "id",
 						 v2, NULL, &err),
@@ -972,7 +982,8 @@ START_TEST(test_watermarks)
 						 &err),
 			 DXT_OK);
 	dxt_store_watermark_release(&w);
-	ck_assert_int_eq(dxt_store_watermark_reset(st, "p", NULL, &err), DXT_OK);
+	ck_assert_int_eq(dxt_store_watermark_reset(st, "p", NULL, &err),
+			 DXT_OK);
 	ck_assert_int_eq(dxt_store_watermark_list(st, "p", &l, &err), DXT_OK);
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_int_eq(dxt_store_watermark_reset(st, "zz", NULL, &err),
@@ -1100,7 +1111,8 @@ START_TEST(test_pending_watermarks)
 			 DXT_EEXISTS);
 
 	/* Reset clears pending values too. */
-	ck_assert_int_eq(dxt_store_watermark_reset(st, "p", NULL, &err), DXT_OK);
+	ck_assert_int_eq(dxt_store_watermark_reset(st, "p", NULL, &err),
+			 DXT_OK);
 	ck_assert_int_eq(dxt_store_watermark_pending(st, NULL, &l, &err),
 			 DXT_OK);
 	ck_assert_uint_eq(l.n, 0);
@@ -1147,7 +1159,8 @@ START_TEST(test_events)
 						NULL, "x", &err),
 			 DXT_ENOTFOUND);
 
-	ck_assert_int_eq(dxt_store_event_list(st, "r1", 0, 0, &l, &err), DXT_OK);
+	ck_assert_int_eq(dxt_store_event_list(st, "r1", 0, 0, &l, &err),
+			 DXT_OK);
 	ck_assert_uint_eq(l.n, 3);
 	ck_assert(l.items[0].time == 5);
 	ck_assert_int_eq(l.items[0].level, DXT_LOG_INFO);
