@@ -89,6 +89,16 @@ struct dxt_op_ctx {
 	/* MAY be NULL. Called on the operator's thread. */
 	void (*log)(void *log_ctx, enum dxt_log_level level, const char *msg);
 	void *log_ctx;
+	/*
+	 * Loaders: a unique id for this load of this stream's buffer ("<run
+	 * id>/<stream id>"). A loader that can SHOULD record it in the target
+	 * inside the load's own transaction (the relational loaders keep a
+	 * `_dxt_loads` table) and treat a load whose id is already recorded
+	 * as done: nothing is loaded again and rows_loaded is the recorded
+	 * count. This closes the window between "target committed" and "state
+	 * saved": a retry after a crash neither repeats nor skips rows.
+	 */
+	const char *load_id;
 };
 
 static inline bool dxt_op_cancelled(const struct dxt_op_ctx *ctx)
@@ -140,6 +150,15 @@ struct dxt_operator {
 	 * usable (connects, opens), without moving data.
 	 */
 	int (*check)(const struct dxt_op_ctx *ctx, struct dxt_error *err);
+
+	/*
+	 * MAY set (loaders that record ctx->load_id). Tells whether the load
+	 * ctx->load_id committed in the target (*committed) and how many rows
+	 * it loaded. The daemon asks this on restart for loads that were in
+	 * flight, to decide whether their watermark advances.
+	 */
+	int (*committed)(const struct dxt_op_ctx *ctx, bool *committed,
+			 uint64_t *rows, struct dxt_error *err);
 };
 
 struct dxt_provider {

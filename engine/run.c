@@ -61,6 +61,8 @@ void dxt_stream_run_init(struct dxt_stream_run *sr,
 	dxt_error_clear(&sr->error);
 	snprintf(sr->stream_dir, sizeof(sr->stream_dir), "%s/%s", run_dir,
 		 stream->id);
+	snprintf(sr->load_id, sizeof(sr->load_id), "%s/%s", run_id,
+		 stream->id);
 }
 
 void dxt_stream_run_release(struct dxt_stream_run *sr)
@@ -90,6 +92,7 @@ static void ctx_init(struct dxt_stream_run *sr, struct dxt_op_ctx *ctx,
 	ctx->progress = progress;
 	ctx->log = sr->log;
 	ctx->log_ctx = sr->log_ctx;
+	ctx->load_id = sr->load_id;
 }
 
 /* Records a stream failure: phase, prefix, default origin. */

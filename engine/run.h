@@ -69,6 +69,7 @@ struct dxt_stream_run {
 	json_t *watermark_out;    /* owned: {"field", "value"} or NULL */
 	struct dxt_error error;   /* code DXT_OK unless the stream failed */
 	char stream_dir[PATH_MAX];
+	char load_id[256];        /* "<run id>/<stream id>" */
 };
 
 /*
