@@ -186,6 +186,33 @@ static int append_integer(struct dxt_column *c, const struct dxt_field *f,
 	return fail_type(why, len, "%" PRId64 " does not fit %s", v, type);
 }
 
+/*
+ * The fast way from a REAL to decimal(p,s), for the common case where the
+ * double is the nearest one to a decimal of at most 15 digits with that
+ * scale (what the loader stores): that decimal is the one "%.15g" would
+ * show, without formatting. False when the case does not apply.
+ */
+static bool real_to_decimal(double d, int precision, int scale,
+			    __int128 *out)
+{
+	static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,
+				       1e6, 1e7, 1e8,  1e9,  1e10, 1e11,
+				       1e12, 1e13, 1e14, 1e15};
+	double x, r;
+
+	if (scale > 15 || !isfinite(d))
+		return false;
+	x = d * pow10[scale];
+	if (!(fabs(x) < 1e15))
+		return false;
+	r = nearbyint(x);
+	if (r / pow10[scale] != d ||
+	    (precision < 15 && fabs(r) >= pow10[precision]))
+		return false;
+	*out = (__int128)r;
+	return true;
+}
+
 static int append_real(sqlite3_stmt *st, int i, struct dxt_column *c,
 		       const struct dxt_field *f, double d, char *why,
 		       size_t len)
@@ -217,6 +244,8 @@ static int append_real(sqlite3_stmt *st, int i, struct dxt_column *c,
 	case DXT_TYPE_DECIMAL: {
 		__int128 v;
 
+		if (real_to_decimal(d, f->precision, f->scale, &v))
+			return dxt_col_append_dec(c, v);
 		/* 15 significant digits are what SQLite itself shows for a
 		 * REAL, and every decimal of up to 15 digits survives the
 		 * trip through a double. */
