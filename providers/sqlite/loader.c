@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,17 +401,17 @@ one_by_one:
 	return DXT_OK;
 }
 
-static int insert_batch(struct load *l, const struct dxt_batch *b,
-			struct dxt_error *err)
+/* Inserts rows from .. to - 1 of b. */
+static int insert_rows(struct load *l, const struct dxt_batch *b, size_t from,
+		       size_t to, struct dxt_error *err)
 {
-	size_t r = 0;
+	size_t r = from;
 
 	if (l->multi != NULL)
-		for (; r + l->multi_rows <= b->nrows; r += l->multi_rows)
+		for (; r + l->multi_rows <= to; r += l->multi_rows)
 			DXT_RETURN_NOT_OK(insert_chunk(l, b, r, err));
-	for (; r < b->nrows; r++)
+	for (; r < to; r++)
 		DXT_RETURN_NOT_OK(insert_one(l, b, r, err));
-	l->row_base += b->nrows;
 	return DXT_OK;
 }
 
@@ -986,6 +987,38 @@ static int check_keys(struct load *l, struct dxt_error *err)
 	return DXT_OK;
 }
 
+static int cancelled(struct load *l, struct dxt_error *err)
+{
+	return dxt_error_setc(err, DXT_ECANCELLED, DXT_TERMINAL,
+			      DXT_ORIGIN_TARGET,
+			      "sqlite target %s: cancelled; nothing was loaded",
+			      l->what);
+}
+
+/*
+ * Inserts a batch load.batch_size rows at a time: the rows between two
+ * progress updates and cancellation checks (all in the one transaction).
+ */
+static int insert_batch(struct load *l, const struct dxt_batch *b,
+			struct dxt_error *err)
+{
+	size_t step = l->ctx->load != NULL && l->ctx->load->batch_size > 0
+			      ? l->ctx->load->batch_size
+			      : DXT_BATCH_DEFAULT_ROWS;
+
+	for (size_t from = 0, to; from < b->nrows; from = to) {
+		to = b->nrows - from > step ? from + step : b->nrows;
+		if (dxt_op_cancelled(l->ctx))
+			return cancelled(l, err);
+		DXT_RETURN_NOT_OK(insert_rows(l, b, from, to, err));
+		if (l->ctx->progress != NULL)
+			atomic_fetch_add(&l->ctx->progress->rows, to - from);
+	}
+	l->row_base += b->nrows;
+	return DXT_OK;
+}
+
+/* Inserts every batch of the buffer, read ahead on a second thread. */
 static int load_rows(struct load *l, struct dxt_buffer_reader *in,
 		     struct dxt_error *err)
 {
@@ -993,16 +1026,10 @@ static int load_rows(struct load *l, struct dxt_buffer_reader *in,
 	const struct dxt_batch *b;
 	int rc;
 
+	if (dxt_op_cancelled(l->ctx))
+		return cancelled(l, err);
 	DXT_RETURN_NOT_OK(dxt_rel_prefetch_start(in, 2, &pf, err));
 	for (;;) {
-		if (dxt_op_cancelled(l->ctx)) {
-			rc = dxt_error_setc(err, DXT_ECANCELLED, DXT_TERMINAL,
-					    DXT_ORIGIN_TARGET,
-					    "sqlite target %s: cancelled; "
-					    "nothing was loaded",
-					    l->what);
-			break;
-		}
 		rc = dxt_rel_prefetch_next(pf, &b, err);
 		if (rc <= 0) {
 			if (rc < 0)
@@ -1012,8 +1039,6 @@ static int load_rows(struct load *l, struct dxt_buffer_reader *in,
 		rc = insert_batch(l, b, err);
 		if (rc != DXT_OK)
 			break;
-		if (l->ctx->progress != NULL)
-			atomic_fetch_add(&l->ctx->progress->rows, b->nrows);
 	}
 	dxt_rel_prefetch_stop(pf);
 	return rc;

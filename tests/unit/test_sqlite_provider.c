@@ -809,6 +809,12 @@ START_TEST(load_cancelled_rolls_back)
 
 	sql("CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1);");
 	ck_assert_int_eq(extract(NULL), DXT_ECANCELLED);
+	/* A long statement is interrupted, not waited for. */
+	set_source("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT "
+			  "x + 1 FROM c WHERE x < 1000000000) SELECT max(x) "
+			  "FROM c");
+	ck_assert_int_eq(extract(NULL), DXT_ECANCELLED);
+	assert_contains(E.err.message, "cancelled");
 }
 END_TEST
 
