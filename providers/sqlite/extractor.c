@@ -9,9 +9,9 @@
 #include "providers/sqlite/extractor.h"
 
 #include <float.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +49,8 @@ struct extract {
 
 /* --- values --------------------------------------------------------------- */
 
-static void type_string(const struct dxt_field *f, char *buf, size_t len)
-{
-	dxt_field_type_string(f, buf, len);
-}
-
+/* SQLite does not check that a BLOB read as text is UTF-8; the buffer
+ * needs it to be. */
 static bool valid_utf8(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
@@ -172,7 +169,7 @@ static int append_integer(struct dxt_column *c, const struct dxt_field *f,
 		n = snprintf(text, sizeof(text), "%" PRId64, v);
 		return dxt_col_append_bytes(c, text, (size_t)n);
 	default:
-		type_string(f, type, sizeof(type));
+		dxt_field_type_string(f, type, sizeof(type));
 		return fail_type(why, len,
 				 "the integer %" PRId64 " is not a %s%s", v,
 				 type,
@@ -182,7 +179,7 @@ static int append_integer(struct dxt_column *c, const struct dxt_field *f,
 					   "as ISO-8601 text)"
 					 : "");
 	}
-	type_string(f, type, sizeof(type));
+	dxt_field_type_string(f, type, sizeof(type));
 	return fail_type(why, len, "%" PRId64 " does not fit %s", v, type);
 }
 
@@ -270,7 +267,7 @@ static int append_real(sqlite3_stmt *st, int i, struct dxt_column *c,
 			len);
 	}
 	default:
-		type_string(f, type, sizeof(type));
+		dxt_field_type_string(f, type, sizeof(type));
 		return fail_type(why, len, "the REAL %.17g is not a %s%s", d,
 				 type,
 				 f->type >= DXT_TYPE_DATE &&
@@ -279,7 +276,7 @@ static int append_real(sqlite3_stmt *st, int i, struct dxt_column *c,
 					   "as ISO-8601 text)"
 					 : "");
 	}
-	type_string(f, type, sizeof(type));
+	dxt_field_type_string(f, type, sizeof(type));
 	return fail_type(why, len, "%.17g does not fit %s", d, type);
 }
 
@@ -311,7 +308,7 @@ static int append_blob(struct dxt_column *c, const struct dxt_field *f,
 	default:
 		break;
 	}
-	type_string(f, type, sizeof(type));
+	dxt_field_type_string(f, type, sizeof(type));
 	return fail_type(why, len, "a BLOB of %zu bytes is not a %s", n, type);
 }
 

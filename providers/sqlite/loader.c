@@ -905,18 +905,19 @@ static int prepare_target(struct load *l, struct dxt_error *err)
 			rc = save_dependents(l, err);
 		if (rc == DXT_OK) {
 			rc = rewrite_create(l, &sql);
-			if (rc == DXT_OK)
+			if (rc == DXT_OK) {
 				rc = exec_buf(l, &sql,
 					      "cannot create the new table",
 					      err);
-			else if (rc == DXT_EPARSE) {
+			} else if (rc == DXT_EPARSE) {
 				/* A definition this code cannot rewrite: the
 				 * new table follows the data instead. */
 				l->fresh = true;
 				rc = create_table(l, DXT__SQLITE_REPLACE_SUFFIX,
 						  err);
-			} else
+			} else {
 				rc = nomem(err);
+			}
 		}
 		dxt_buf_free(&sql);
 		DXT_RETURN_NOT_OK(rc);
