@@ -15,8 +15,8 @@
  *   FLOAT4                                      float32
  *   REAL, DOUBLE [PRECISION], FLOAT, FLOAT8     float64
  *   DECIMAL(p,s), NUMERIC(p,s), DECIMAL_TEXT(p,s)  decimal(p,s)
- *   DECIMAL, NUMERIC (no precision)             float64: SQLite keeps such
- *                                               values as INTEGER or REAL
+ *   DECIMAL, NUMERIC (no precision, or more     float64: SQLite keeps such
+ *   than 38 digits)                             values as INTEGER or REAL
  *   TEXT, CLOB, [VAR]CHAR(n), ...               string
  *   BLOB, BYTEA, [VAR]BINARY                    binary
  *   DATE / TIME                                 date / time
@@ -43,6 +43,11 @@
  * a double holds every 15-digit decimal exactly), wider ones DECIMAL_TEXT
  * (p,s), whose TEXT affinity keeps the canonical digits, because NUMERIC
  * affinity would round them to a double.
+ *
+ * JSON keeps its conventional name, whose affinity is NUMERIC: a document
+ * that is one bare number (rather than an object, array or string) is
+ * stored by SQLite as that number, so it reads back as the same JSON value
+ * in SQLite's spelling (12.50 as 12.5), and beyond 15 digits rounded.
  */
 #ifndef DXT_PROVIDERS_SQLITE_TYPEMAP_H
 #define DXT_PROVIDERS_SQLITE_TYPEMAP_H
