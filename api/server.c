@@ -61,11 +61,13 @@ struct request {
 	struct dxt_api_match m;
 	enum dxt_api_media media;
 	bool routed;
+	bool refused;          /* refusal holds the answer */
 	bool too_large;
 	bool oom;
 	int status;            /* 0 until a response is queued */
 	uint64_t received;     /* body bytes seen, kept or not */
 	struct dxt_buf body;
+	struct dxt_api_reply refusal;
 	char method[12];
 	const char *uri;       /* raw target, in raw[] */
 	size_t buflen;
@@ -131,6 +133,18 @@ static enum MHD_Result send_reply(struct request *q,
 	char allow[64];
 	bool ok;
 
+	/* Internal failures are worth a line at error level, with the
+	 * message the client gets (never the request's body). Refusals such
+	 * as 503 (not ready) and 507 (quota) are the client's to act on. */
+	if (r->status == 500) {
+		size_t n = r->body ? r->len : 0;
+
+		while (n > 0 && r->body[n - 1] == '\n')
+			n--;
+		dxt_log(DXT_LOG_ERROR, NULL, NULL, "http %s %.256s: %d %.*s",
+			q->method, q->m.path, r->status,
+			(int)(n > 512 ? 512 : n), r->body ? r->body : "");
+	}
 	if (r->fd >= 0) {
 		resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
 		if (resp != NULL)
@@ -168,13 +182,6 @@ static enum MHD_Result send_reply(struct request *q,
 	 * keep-alive clients move on and the drain can finish. */
 	if (ok && atomic_load(&q->api->stopping))
 		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	if (r->status >= 500 && r->body != NULL)
-		dxt_log(DXT_LOG_ERROR, NULL, NULL, "http %s %s: %d %.*s",
-			q->method, q->m.path, r->status,
-			(int)(r->len > 512 ? 512 : r->len), r->body);
-	else if (r->status >= 500)
-		dxt_log(DXT_LOG_ERROR, NULL, NULL, "http %s %s: %d",
-			q->method, q->m.path, r->status);
 	ret = ok ? MHD_queue_response(con, (unsigned)r->status, resp)
 		 : MHD_NO;
 	if (ret == MHD_YES)
@@ -184,31 +191,27 @@ static enum MHD_Result send_reply(struct request *q,
 	return ret;
 }
 
-static enum MHD_Result send_error(struct request *q,
-				  struct MHD_Connection *con, int status,
-				  const char *code, json_t *details,
-				  const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+/* Prepares the error answer of a refused request in q->refusal. */
+static void refuse(struct request *q, int status, const char *code,
+		   json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static enum MHD_Result send_error(struct request *q,
-				  struct MHD_Connection *con, int status,
-				  const char *code, json_t *details,
-				  const char *fmt, ...)
+static void refuse(struct request *q, int status, const char *code,
+		   json_t *details, const char *fmt, ...)
 {
-	struct dxt_api_reply r;
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dxt_api_reply_init(&r);
-	dxt_api_reply_error(&r, status, code, details, "%s", msg);
+	dxt_api_reply_free(&q->refusal);
+	dxt_api_reply_error(&q->refusal, status, code, details, "%s", msg);
 	if (status == 405)
-		r.allow = q->m.allow;
+		q->refusal.allow = q->m.allow;
 	if (status == 401)
-		r.www_authenticate = true;
-	return send_reply(q, con, &r);
+		q->refusal.www_authenticate = true;
+	q->refused = true;
 }
 
 /* --- the request path ---------------------------------------------------- */
@@ -233,32 +236,34 @@ static enum MHD_Result dispatch(struct request *q, struct MHD_Connection *con)
 	return send_reply(q, con, &r);
 }
 
-static enum MHD_Result routing_error(struct request *q,
-				     struct MHD_Connection *con)
+static void routing_error(struct request *q)
 {
 	const struct dxt_api_match *m = &q->m;
 	char allow[64];
 
 	switch (m->status) {
 	case 400:
-		return send_error(
-			q, con, 400, "invalid_parameter",
-			json_pack("[{s:s?, s:s}]", "parameter", m->bad_param,
-				  "message", m->message),
-			"%s", m->message);
+		refuse(q, 400, "invalid_parameter",
+		       json_pack("[{s:s?, s:s}]", "parameter", m->bad_param,
+				 "message", m->message),
+		       "%s", m->message);
+		break;
 	case 405:
 		dxt_api_allow_format(m->allow, allow, sizeof(allow));
-		return send_error(q, con, 405, "method_not_allowed", NULL,
-				  "%s does not take %s; it takes %s", m->path,
-				  q->method, allow);
+		refuse(q, 405, "method_not_allowed", NULL,
+		       "%.200s does not take %s; it takes %s", m->path,
+		       q->method, allow);
+		break;
 	case 414:
-		return send_error(q, con, 414, "uri_too_long", NULL,
-				  "the request target is too long");
+		refuse(q, 414, "uri_too_long", NULL,
+		       "the request target is too long");
+		break;
 	default:
-		return send_error(q, con, 404, "not_found", NULL,
-				  "no route for %s %.200s; see "
-				  "/v1/openapi.json for the routes",
-				  q->method, m->path);
+		refuse(q, 404, "not_found", NULL,
+		       "no route for %s %.200s; see /v1/openapi.json for the "
+		       "routes",
+		       q->method, m->path);
+		break;
 	}
 }
 
@@ -277,42 +282,45 @@ static bool parse_length(const char *s, uint64_t *out)
 	return true;
 }
 
-/* The checks that need only the headers; answers and returns true when
- * the request is refused. */
-static bool refuse_early(struct request *q, struct MHD_Connection *con,
-			 bool *has_body, enum MHD_Result *ret)
+/*
+ * The checks that need only the headers, in the order a client should
+ * learn about its mistakes: token, route, declared size, media type.
+ * Prepares the refusal and returns true when the request is refused;
+ * *has_body tells whether a body follows.
+ */
+static bool check_headers(struct request *q, struct MHD_Connection *con,
+			  bool *has_body)
 {
 	struct dxt_api *a = q->api;
 	const struct dxt_api_route *rt;
 	const char *cl, *te, *ct;
 	uint64_t len = 0;
 
-	if (a->token != NULL && !q->m.open &&
-	    !dxt_api_auth_ok(MHD_lookup_connection_value(
-				     con, MHD_HEADER_KIND,
-				     MHD_HTTP_HEADER_AUTHORIZATION),
-			     a->token, a->token_len)) {
-		*ret = send_error(q, con, 401, "unauthorized", NULL,
-				  "this route needs the header "
-				  "\"Authorization: Bearer <token>\" with "
-				  "the token dxtd was configured with");
-		return true;
-	}
-	if (q->m.status != 0) {
-		*ret = routing_error(q, con);
-		return true;
-	}
-	rt = q->m.route;
 	cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	*has_body = (parse_length(cl, &len) && len > 0) || te != NULL;
+	if (a->token != NULL && !q->m.open &&
+	    !dxt_api_auth_ok(MHD_lookup_connection_value(
+				     con, MHD_HEADER_KIND,
+				     MHD_HTTP_HEADER_AUTHORIZATION),
+			     a->token, a->token_len)) {
+		refuse(q, 401, "unauthorized", NULL,
+		       "this route needs the header \"Authorization: Bearer "
+		       "<token>\" with the token dxtd was configured with");
+		return true;
+	}
+	if (q->m.status != 0) {
+		routing_error(q);
+		return true;
+	}
+	rt = q->m.route;
 	if (len > a->body_limit) {
-		*ret = send_error(q, con, 413, "payload_too_large", NULL,
-				  "the request body has %llu bytes; the "
-				  "limit is %zu (body_limit)",
-				  (unsigned long long)len, a->body_limit);
+		refuse(q, 413, "payload_too_large", NULL,
+		       "the request body has %llu bytes; the limit is %zu "
+		       "(body_limit)",
+		       (unsigned long long)len, a->body_limit);
 		return true;
 	}
 	if (!*has_body || rt->body == DXT_API_BODY_NONE)
@@ -326,15 +334,14 @@ static bool refuse_early(struct request *q, struct MHD_Connection *con,
 	if (rt->body != DXT_API_BODY_PIPELINE &&
 	    q->media == DXT_API_MEDIA_JSON)
 		return false;
-	*ret = send_error(
-		q, con, 415, "unsupported_media_type", NULL,
-		"%s%.100s%s; send %s", ct ? "Content-Type \"" : "",
-		ct ? ct : "the request has no Content-Type",
-		ct ? "\" is not accepted here" : "",
-		rt->body == DXT_API_BODY_PIPELINE
-			? "application/yaml (also application/x-yaml, "
-			  "text/yaml) or application/json"
-			: "application/json");
+	refuse(q, 415, "unsupported_media_type", NULL, "%s%.100s%s; send %s",
+	       ct ? "Content-Type \"" : "",
+	       ct ? ct : "the request has no Content-Type",
+	       ct ? "\" is not accepted here" : "",
+	       rt->body == DXT_API_BODY_PIPELINE
+		       ? "application/yaml (also application/x-yaml, "
+			 "text/yaml) or application/json"
+		       : "application/json");
 	return true;
 }
 
@@ -361,13 +368,20 @@ static bool take_body(struct request *q, const char *data, size_t n)
 	return true;
 }
 
+/*
+ * libmicrohttpd calls this once with the headers, then once per piece of
+ * body, then once more when the request is complete. Answers are queued
+ * on that last call: an answer queued on the first one makes
+ * libmicrohttpd close the connection, which is right only for a refused
+ * request whose body must not be read (a 413, or a 401 with a body), and
+ * would cost keep-alive clients a new connection per request otherwise.
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
 				  size_t *upload_size, void **ctx)
 {
 	struct request *q = *ctx;
-	enum MHD_Result ret = MHD_YES;
 	bool has_body = false;
 
 	if (q == NULL)
@@ -378,10 +392,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
 			 method ? method : "?");
 		dxt_api_route_request(method, q->uri, q->buf, q->buflen,
 				      &q->m);
-		if (refuse_early(q, con, &has_body, &ret))
-			return ret;
-		if (!has_body)
-			return dispatch(q, con);
+		if (check_headers(q, con, &has_body) && has_body)
+			return send_reply(q, con, &q->refusal);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -391,13 +403,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con,
 		return keep ? MHD_YES : MHD_NO;
 	}
 	if (q->too_large)
-		return send_error(q, con, 413, "payload_too_large", NULL,
-				  "the request body is larger than the "
-				  "limit of %zu bytes (body_limit)",
-				  q->api->body_limit);
-	if (q->oom)
-		return send_error(q, con, 500, "internal_error", NULL,
-				  "out of memory while reading the body");
+		refuse(q, 413, "payload_too_large", NULL,
+		       "the request body is larger than the limit of %zu "
+		       "bytes (body_limit)",
+		       q->api->body_limit);
+	else if (q->oom)
+		refuse(q, 500, "internal_error", NULL,
+		       "out of memory while reading the body");
+	if (q->refused)
+		return send_reply(q, con, &q->refusal);
 	return dispatch(q, con);
 }
 
@@ -417,6 +431,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	if (q == NULL)
 		return NULL;
 	memset(q, 0, sizeof(*q));
+	dxt_api_reply_init(&q->refusal);
 	q->api = a;
 	clock_gettime(CLOCK_MONOTONIC, &q->start);
 	if (uri != NULL) {
@@ -449,8 +464,11 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx,
 			      q->m.route ? (unsigned)q->m.route->id
 					 : DXT_API__NROUTES,
 			      q->status);
+	/* A request libmicrohttpd refused itself (malformed header, bad
+	 * version) never reached routing and has no method or path here. */
 	dxt_log(DXT_LOG_DEBUG, NULL, NULL, "http %s %.256s %d %.3fms%s",
-		q->method[0] ? q->method : "-", q->m.path[0] ? q->m.path : "-",
+		q->routed ? q->method : "-",
+		q->routed && q->m.path[0] ? q->m.path : "-",
 		q->status, ms,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
 			? ""
@@ -458,6 +476,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **ctx,
 	atomic_fetch_sub_explicit(&a->counters.in_flight, 1,
 				  memory_order_relaxed);
 	dxt_buf_free(&q->body);
+	dxt_api_reply_free(&q->refusal);
 	free(q);
 }
 
@@ -637,13 +656,14 @@ int dxt_api_start(struct dxt_service *svc, const struct dxt_api_opts *o,
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The logger goes first so that option errors reach it too. */
 	a->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, a, MHD_OPTION_LISTEN_SOCKET,
-		fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		flags, 0, NULL, NULL, on_request, a,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+		threads, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, a,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		close(fd);
 		api_free(a);
