@@ -36,6 +36,11 @@ struct dxt_ostream;
  * Creates `path` (mode 0644, truncating) and returns a stream that writes
  * through `codec` at `level` (0 = codec default). The file is not synced or
  * renamed: dxt_ostream_close() does the fsync when asked.
+ *
+ * The defaults are the fastest levels, zstd 1 and gzip 1: staged data is
+ * transient and read back once, so speed matters more than size. zstd
+ * compresses on one helper thread (when libzstd has threads), overlapping
+ * with the caller's encoding.
  */
 int dxt_ostream_open(const char *path, enum dxt_codec codec, int level,
 		     struct dxt_ostream **out, struct dxt_error *err);
