@@ -41,7 +41,7 @@
 static const char *const top_keys[] = {
 	"version", "name", "description", "tags", "schedule", "source",
 	"target", "buffer", "extract", "load", "extractor", "loader",
-	"streams", NULL};
+	"streams", "max_active_runs", NULL};
 static const char *const stream_keys[] = {
 	"id", "source", "target", "tags", "extract", "load", "buffer",
 	"extractor", "loader", NULL};
@@ -1432,6 +1432,21 @@ static void pipeline_parse(struct vctx *v, struct dxt_pipeline *p)
 		want_string(v, &mm, &p->description);
 	if (member(v, root, "", "tags", &mm))
 		want_strlist(v, &mm, &p->tags, &p->ntags, false);
+	p->max_active_runs = 1;
+	if (member(v, root, "", "max_active_runs", &mm)) {
+		uint64_t n;
+
+		if (want_count(v, &mm, &n, false)) {
+			if (n > DXT_MAX_ACTIVE_RUNS)
+				vdiag(v, mm.path, AT_VALUE(mm.m), NULL,
+				      "max_active_runs is %llu; at most %d "
+				      "runs of a pipeline can be active",
+				      (unsigned long long)n,
+				      DXT_MAX_ACTIVE_RUNS);
+			else
+				p->max_active_runs = (int)n;
+		}
+	}
 	if (member(v, root, "", "schedule", &mm) && !json_is_null(mm.val)) {
 		p->schedule = json_deep_copy(mm.val);
 		if (p->schedule == NULL)

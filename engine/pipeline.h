@@ -99,7 +99,12 @@ struct dxt_pipeline {
 	char *buffer_location; /* `buffer.location`, or NULL for the default */
 	size_t nstreams;
 	struct dxt_stream *streams;
+	/* `max_active_runs:` (the daemon's limit of runs of this pipeline
+	 * active at once), 1..DXT_MAX_ACTIVE_RUNS; 1 when not given. */
+	int max_active_runs;
 };
+
+#define DXT_MAX_ACTIVE_RUNS 1000
 
 /* One problem found in a document. */
 struct dxt_diag {
