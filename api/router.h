@@ -120,7 +120,7 @@ struct dxt_api_route {
 	int status;                  /* success status: 200, 201, 202, 204 */
 	enum dxt_api_content content;
 	const char *schema;          /* success body schema in components */
-	unsigned errors;             /* DXT_API_ERR_* bits the route can answer */
+	unsigned errors;             /* DXT_API_ERR_* the route can answer */
 	size_t nquery;
 	const struct dxt_api_qparam *query;
 };
@@ -139,11 +139,11 @@ extern const struct dxt_api_route dxt_api_routes[DXT_API__NROUTES];
 
 /* What dxt_api_route_request() found. */
 struct dxt_api_match {
-	int status;                      /* 0 = routed; else 400, 404, 405, 414 */
+	int status;          /* 0 = routed; else 400, 404, 405 or 414 */
 	const struct dxt_api_route *route; /* set when status is 0 */
-	unsigned allow;                  /* 405: methods the path takes */
-	bool open;                       /* the path needs no token */
-	const char *path;                /* raw path (no query), NUL-terminated */
+	unsigned allow;      /* 405: methods the path takes */
+	bool open;           /* the path needs no token */
+	const char *path;    /* raw path without the query */
 	/* Decoded path parameters in template order ({name}, {id}, {stream},
 	 * {file}): pointers into the caller's buffer. */
 	size_t nparams;
@@ -194,7 +194,8 @@ size_t dxt_api_pct_encode(const char *s, char *buf, size_t len);
 enum dxt_api_media {
 	DXT_API_MEDIA_NONE = 0, /* no Content-Type header */
 	DXT_API_MEDIA_JSON,     /* application/json */
-	DXT_API_MEDIA_YAML,     /* application/yaml, application/x-yaml, text/yaml */
+	DXT_API_MEDIA_YAML,     /* application/yaml, application/x-yaml,
+				   text/yaml */
 	DXT_API_MEDIA_OTHER
 };
 

@@ -7,10 +7,11 @@
  *   1. uri_cb: the request line arrived; its raw target is copied into a
  *      new context (the only allocation besides the body and the reply);
  *   2. on_request, first call: route, authenticate, check parameters,
- *      Content-Length and Content-Type; a request without a body is
- *      answered right away;
+ *      Content-Length and Content-Type; a refused request that has a
+ *      body is answered at once (its body is then never read);
  *   3. on_request, later calls: body bytes, kept up to the limit;
- *   4. on_request, last call: the handler runs and the reply is queued;
+ *   4. on_request, last call: the refusal, or the handler's reply, is
+ *      queued;
  *   5. on_completed: count, log, free.
  */
 #include "server.h"

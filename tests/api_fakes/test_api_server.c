@@ -19,6 +19,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/server.h"
@@ -964,6 +966,31 @@ START_TEST(listen_addresses)
 }
 END_TEST
 
+START_TEST(idle_connections_time_out)
+{
+	struct dxt_api_opts o = {.timeout = 1};
+	struct timeval tv = {5, 0};
+	struct timespec t0, t1;
+	struct dxt_api *b = NULL;
+	struct dxt_error err;
+	char sink[256];
+	int fd;
+
+	dxt_error_clear(&err);
+	ck_assert_int_eq(dxt_api_start(svc, &o, &b, &err), DXT_OK);
+	fd = connect_to(AF_INET, dxt_api_port(b));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* A client that never finishes its headers is dropped. */
+	send_all(fd, "GET /healthz HTTP/1.1\r\n", 24);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(recv(fd, sink, sizeof(sink), 0), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 4);
+	close(fd);
+	dxt_api_stop(b);
+}
+END_TEST
+
 static Suite *api_server_suite(void)
 {
 	Suite *s = suite_create("api_server");
@@ -987,6 +1014,7 @@ static Suite *api_server_suite(void)
 	tcase_add_test(tc, stop_finishes_requests_in_flight);
 	tcase_add_test(tc, concurrent_requests);
 	tcase_add_test(tc, listen_addresses);
+	tcase_add_test(tc, idle_connections_time_out);
 	suite_add_tcase(s, tc);
 	return s;
 }
