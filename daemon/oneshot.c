@@ -378,7 +378,8 @@ int dxt_oneshot_run(const struct dxt_oneshot_opts *opts)
 		status = "failed";
 	summary = summary_json(&os, status);
 	if (summary != NULL) {
-		char *text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						 JSON_REAL_PRECISION(6));
 		if (text != NULL)
 			printf("%s\n", text);
 		free(text);
