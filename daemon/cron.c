@@ -381,12 +381,15 @@ static int cron_build(const struct ctx *cx, const char *expr,
 		      struct dxt_cron **out)
 {
 	struct dxt_cron *c;
-	const char *p = expr, *body = NULL;
+	const char *p, *body = NULL;
 	char word[16];
 	size_t n = 0;
 	int rc;
 
 	*out = NULL;
+	if (expr == NULL)
+		expr = "";
+	p = expr;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return dxt_error_set(cx->err, DXT_ENOMEM, "out of memory");

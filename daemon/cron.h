@@ -73,7 +73,7 @@ struct dxt_cron;
 /*
  * Parses `expr` (a cron expression, a macro or "@every <duration>") read
  * in the zone `tz_name` (NULL for UTC; ignored by @every, though it must
- * still name a zone). On success *out is a new schedule the caller frees
+ * still name a zone). A NULL `expr` is refused like an empty one. On success *out is a new schedule the caller frees
  * with dxt_cron_free(). Returns DXT_ECONFIG for a malformed expression or
  * a zone that does not exist, DXT_EPARSE or DXT_EIO when the zone file
  * cannot be read, DXT_ENOMEM; err's message starts with "schedule: ".

@@ -109,7 +109,7 @@ void dxt_tz_resolve(const struct dxt_tz *tz, int64_t local_secs,
 /*
  * Writes `utc_secs` as the zone's wall clock in ISO 8601 with its offset
  * ("2024-03-31T03:00:00+02:00"; "2024-01-01T00:00:00Z" in UTC) into `buf`
- * (32 bytes are always enough). Returns `buf`.
+ * (40 bytes are always enough). Returns `buf`.
  */
 char *dxt_tz_format(const struct dxt_tz *tz, int64_t utc_secs, char *buf,
 		    size_t size);

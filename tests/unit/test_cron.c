@@ -93,15 +93,19 @@ static void refused(const char *expr, const char *tz, int code,
 		    const char *message)
 {
 	struct dxt_error err;
+	/* A stale pointer that a failed parse must clear. */
 	struct dxt_cron *c = (struct dxt_cron *)&err;
+	const char *expr_text = expr;
 
 	dxt_error_clear(&err);
+	if (expr == NULL)
+		expr_text = "(NULL)";
 	ck_assert_msg(dxt_cron_parse(expr, tz, &c, &err) == code,
-		      "%s: accepted or wrong code: %s", expr, err.message);
+		      "%s: accepted or wrong code: %s", expr_text, err.message);
 	ck_assert_ptr_null(c);
 	ck_assert_msg(strncmp(err.message, message, strlen(message)) == 0,
-		      "%s: got \"%s\", expected \"%s...\"", expr, err.message,
-		      message);
+		      "%s: got \"%s\", expected \"%s...\"", expr_text,
+		      err.message, message);
 	ck_assert_int_eq(err.origin, DXT_ORIGIN_CONFIG);
 }
 
@@ -453,6 +457,7 @@ START_TEST(expression_errors)
 	refused("", NULL, DXT_ECONFIG, "schedule: the expression is empty");
 	refused(" \t ", NULL, DXT_ECONFIG,
 		"schedule: the expression is empty");
+	refused(NULL, NULL, DXT_ECONFIG, "schedule: the expression is empty");
 	refused("0 0 30 2 *", NULL, DXT_ECONFIG,
 		"schedule: \"0 0 30 2 *\" never fires: no month it names has "
 		"the days it names");

@@ -153,7 +153,7 @@ static int parse(const struct tzb *z, struct dxt_tz **tz,
 static struct dxt_tz *footer_zone(const char *footer)
 {
 	static const struct ttype types[] = {{0, 0, 0}};
-	struct zone_spec s = {'3', 0, NULL, NULL, 1, types, "XXX", 4,
+	struct zone_spec s = {'3', 0, NULL, NULL, 1, types, "ZZZ", 4,
 			      footer, 0};
 	struct dxt_error err;
 	struct dxt_tz *tz = NULL;
