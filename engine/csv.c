@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "convert.h"
+#include "hint.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -156,45 +157,11 @@ static const char *const option_names[] = {
 	"lineterminator", "header", "encoding", "null_value", NULL,
 };
 
-/* Edit distance, for the "did you mean" hint on unknown keys. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[32];
-
-	if (la >= 32 || lb >= 32)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 static int unknown_option(const char *key, const char *where,
 			  struct dxt_error *err)
 {
-	const char *best = NULL;
-	size_t bd = 3;
+	const char *best = dxt_closest(key, option_names, 2);
 
-	for (int i = 0; option_names[i] != NULL; i++) {
-		size_t d = edit_distance(key, option_names[i]);
-		if (d < bd) {
-			bd = d;
-			best = option_names[i];
-		}
-	}
 	if (best != NULL)
 		return config_error(err,
 				    "%s: unknown option \"%s\" (did you mean "

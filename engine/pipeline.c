@@ -29,6 +29,7 @@
 #include "csv.h"
 #include "doc.h"
 #include "format.h"
+#include "hint.h"
 #include "operator.h"
 #include "resolve.h"
 #include "units.h"
@@ -281,51 +282,6 @@ static void wrong_type(struct vctx *v, const struct mem *mm, const char *want,
 	      describe(mm->val, buf, sizeof(buf)));
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest of `names` to `s` within edit distance 2, or NULL. */
-static const char *closest(const char *s, const char *const *names)
-{
-	const char *best = NULL;
-	size_t bd = 3;
-
-	for (size_t i = 0; names[i] != NULL; i++) {
-		size_t d = edit_distance(s, names[i]);
-
-		if (d < bd) {
-			bd = d;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
 static void join(char *buf, size_t n, const char *const *names)
 {
 	size_t len = 0;
@@ -361,7 +317,7 @@ static void check_keys(struct vctx *v, const json_t *obj, const char *opath,
 		if (ok)
 			continue;
 		m = dxt_doc_member(v->doc, obj, key);
-		near = closest(key, known);
+		near = dxt_closest(key, known, 2);
 		if (near != NULL) {
 			snprintf(hint, sizeof(hint), "did you mean \"%s\"?",
 				 near);
@@ -477,7 +433,7 @@ static bool want_enum(struct vctx *v, const struct mem *mm,
 			return true;
 		}
 	}
-	near = closest(s, names);
+	near = dxt_closest(s, names, 2);
 	if (near != NULL)
 		snprintf(hint, sizeof(hint), "did you mean \"%s\"?", near);
 	else
