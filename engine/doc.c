@@ -40,16 +40,6 @@
 
 /* --- diagnostics ---------------------------------------------------------- */
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *p = malloc(n + 1);
-
-	if (p != NULL)
-		memcpy(p, s, n + 1);
-	return p;
-}
-
 int dxt_diags_vadd(struct dxt_diags *d, const char *path, int line,
 		   int column, const char *hint, const char *fmt, va_list ap)
 {
@@ -65,9 +55,9 @@ int dxt_diags_vadd(struct dxt_diags *d, const char *path, int line,
 	d->items = items;
 	g = &items[d->n];
 	memset(g, 0, sizeof(*g));
-	g->path = xstrdup(path != NULL ? path : "");
-	g->message = xstrdup(msg);
-	g->hint = hint != NULL ? xstrdup(hint) : NULL;
+	g->path = strdup(path != NULL ? path : "");
+	g->message = strdup(msg);
+	g->hint = hint != NULL ? strdup(hint) : NULL;
 	g->line = line;
 	g->column = column;
 	if (g->path == NULL || g->message == NULL ||
@@ -1106,7 +1096,7 @@ static void ev_start(struct builder *b, bool is_map, const char *tag,
 	n->path_len = strlen(b->path);
 	n->mark = mark;
 	if (anchor != NULL) {
-		n->anchor = xstrdup(anchor);
+		n->anchor = strdup(anchor);
 		if (n->anchor == NULL) {
 			json_decref(v);
 			b_oom(b);

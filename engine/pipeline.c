@@ -343,16 +343,6 @@ static void missing(struct vctx *v, const json_t *obj, const char *opath,
 
 /* --- typed values --------------------------------------------------------- */
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *p = malloc(n + 1);
-
-	if (p != NULL)
-		memcpy(p, s, n + 1);
-	return p;
-}
-
 static bool want_string(struct vctx *v, const struct mem *mm, char **dst)
 {
 	char *s;
@@ -363,7 +353,7 @@ static bool want_string(struct vctx *v, const struct mem *mm, char **dst)
 		wrong_type(v, mm, "a string", NULL);
 		return false;
 	}
-	s = xstrdup(json_string_value(mm->val));
+	s = strdup(json_string_value(mm->val));
 	if (s == NULL) {
 		v->nomem = true;
 		return false;
@@ -554,7 +544,7 @@ static bool want_strlist(struct vctx *v, const struct mem *mm, char ***dst,
 		return false;
 	}
 	for (i = 0; i < n; i++) {
-		out[i] = xstrdup(json_string_value(json_array_get(mm->val, i)));
+		out[i] = strdup(json_string_value(json_array_get(mm->val, i)));
 		if (out[i] == NULL) {
 			free_strv(out, i);
 			v->nomem = true;
@@ -617,7 +607,7 @@ static bool extract_copy(struct dxt_extract_opts *dst,
 	*dst = *src;
 	dst->watermark_field = NULL;
 	if (src->watermark_field != NULL) {
-		dst->watermark_field = xstrdup(src->watermark_field);
+		dst->watermark_field = strdup(src->watermark_field);
 		return dst->watermark_field != NULL;
 	}
 	return true;
@@ -635,7 +625,7 @@ static bool load_copy(struct dxt_load_opts *dst,
 	if (dst->upsert_keys == NULL)
 		return false;
 	for (size_t i = 0; i < src->n_upsert_keys; i++) {
-		dst->upsert_keys[i] = xstrdup(src->upsert_keys[i]);
+		dst->upsert_keys[i] = strdup(src->upsert_keys[i]);
 		if (dst->upsert_keys[i] == NULL) {
 			free_strv(dst->upsert_keys, i);
 			dst->upsert_keys = NULL;
@@ -1048,9 +1038,9 @@ static int endpoint_build(struct dxt_endpoint *ep, const json_t *conn,
 		if (copy == NULL)
 			return DXT_ENOMEM;
 	}
-	if (cls != NULL && (ep->class_path = xstrdup(cls)) == NULL)
+	if (cls != NULL && (ep->class_path = strdup(cls)) == NULL)
 		return DXT_ENOMEM;
-	if (prov != NULL && (ep->provider = xstrdup(prov)) == NULL)
+	if (prov != NULL && (ep->provider = strdup(prov)) == NULL)
 		return DXT_ENOMEM;
 	return DXT_OK;
 }
