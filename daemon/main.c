@@ -1,14 +1,20 @@
 /*
  * main.c - the dxtd command line.
  *
+ *   dxtd [serve] [--config FILE] [--listen HOST:PORT] [--state-dir DIR]
+ *                [--spool-dir DIR] [--workers N] [--token-file FILE]
  *   dxtd run PIPELINE [--stream ID]... [--workers N] [--spool-dir DIR]
  *   dxtd validate PIPELINE...
  *   dxtd operators [--json]
  *
+ * `dxtd` without a command, or with only options, is `dxtd serve`. Its
+ * settings come from the defaults, then the --config file, then the flags.
+ *
  * Every command takes --provider-path DIR (repeatable). The provider path
- * is, in order: --provider-path folders, DXT_PROVIDER_PATH (colon
- * separated), the `providers` folder beside the dxtd binary (so build/dxtd
- * finds build/providers/), and $(LIBDIR)/dxt/providers.
+ * is, in order: --provider-path folders, the config file's provider_path
+ * (serve), DXT_PROVIDER_PATH (colon separated), the `providers` folder
+ * beside the dxtd binary (so build/dxtd finds build/providers/), and
+ * $(LIBDIR)/dxt/providers.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,10 +25,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/server.h"
+#include "config.h"
 #include "engine/pipeline.h"
 #include "engine/resolve.h"
 #include "log.h"
 #include "oneshot.h"
+#include "serve.h"
 
 #ifndef DXT_LIBDIR
 #define DXT_LIBDIR "/usr/local/lib"
@@ -32,9 +41,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dxtd COMMAND [OPTIONS]\n"
+		"usage: dxtd [COMMAND] [OPTIONS]\n"
 		"\n"
 		"commands:\n"
+		"  serve               run the daemon (the default command)\n"
+		"      --config FILE   configuration file (YAML)\n"
+		"      --listen H:P    address of the control API\n"
+		"                      (default 127.0.0.1:8710; port 0 = any)\n"
+		"      --state-dir DIR the state store's folder\n"
+		"      --spool-dir DIR where buffers are staged\n"
+		"      --workers N     worker threads for extract and load\n"
+		"      --token-file F  require this bearer token on /v1\n"
 		"  run PIPELINE        run a pipeline once in the foreground\n"
 		"      --stream ID     only this stream (repeatable)\n"
 		"      --workers N     streams in parallel (default 4)\n"
@@ -59,6 +76,10 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_JSON,
 	OPT_PROGRESS_MS,
+	OPT_CONFIG,
+	OPT_LISTEN,
+	OPT_STATE_DIR,
+	OPT_TOKEN_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +91,10 @@ static const struct option long_opts[] = {
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"progress-ms", required_argument, NULL, OPT_PROGRESS_MS},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -83,10 +108,20 @@ struct cli {
 	const char *provider_paths[32];
 	size_t npaths;
 	int json;
+	/* serve: flags that override the config file when given. */
+	int workers_set;
+	const char *config;
+	const char *listen;
+	const char *state_dir;
+	const char *token_file;
+	int log_format;  /* -1 = not given */
+	int log_level;   /* -1 = not given */
 };
 
-/* Builds the resolver over the provider path described above. */
-static int make_resolver(const struct cli *cli, struct dxt_resolver **out)
+/* Builds the resolver over the provider path described above; `extra`
+ * (the config file's folders) follow the flags'. */
+static int make_resolver_with(const struct cli *cli, char *const *extra,
+			      size_t nextra, struct dxt_resolver **out)
 {
 	char exe[PATH_MAX], dir[PATH_MAX + 16];
 	ssize_t n;
@@ -95,6 +130,8 @@ static int make_resolver(const struct cli *cli, struct dxt_resolver **out)
 	rc = dxt_resolver_create(cli->provider_paths, cli->npaths, out);
 	if (rc != DXT_OK)
 		return rc;
+	for (size_t i = 0; i < nextra; i++)
+		dxt_resolver_add_path(*out, extra[i]);
 	if (getenv("DXT_PROVIDER_PATH") != NULL)
 		dxt_resolver_add_path_list(*out, getenv("DXT_PROVIDER_PATH"));
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -105,6 +142,11 @@ static int make_resolver(const struct cli *cli, struct dxt_resolver **out)
 			dxt_resolver_add_path(*out, dir);
 	}
 	return dxt_resolver_add_path(*out, DXT_LIBDIR "/dxt/providers");
+}
+
+static int make_resolver(const struct cli *cli, struct dxt_resolver **out)
+{
+	return make_resolver_with(cli, NULL, 0, out);
 }
 
 static int cmd_validate(struct cli *cli, int argc, char **argv)
@@ -234,19 +276,105 @@ static int cmd_run(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+static int http_start(struct dxt_service *svc, const struct dxt_config *c,
+		      void **handle, int *port, struct dxt_error *err)
+{
+	struct dxt_api_opts ao = {0};
+	struct dxt_api *api = NULL;
+	int rc;
+
+	ao.host = c->listen_host;
+	ao.port = c->listen_port;
+	ao.token = c->token;
+	ao.body_limit = (size_t)c->body_limit;
+	rc = dxt_api_start(svc, &ao, &api, err);
+	*handle = api;
+	*port = rc == DXT_OK ? dxt_api_port(api) : 0;
+	return rc;
+}
+
+static void http_stop(void *handle)
+{
+	dxt_api_stop(handle);
+}
+
+static const struct dxt_serve_http http = {http_start, http_stop};
+
+static int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	struct dxt_config c;
+	struct dxt_diags diags = {0};
+	struct dxt_resolver *res = NULL;
+	struct dxt_error err;
+	int rc = 2;
+
+	if (argc > 0) {
+		fprintf(stderr, "dxtd serve: unexpected argument \"%s\"\n",
+			argv[0]);
+		return 2;
+	}
+	dxt_error_clear(&err);
+	dxt_config_default(&c);
+	if (cli->config != NULL &&
+	    dxt_config_load(&c, cli->config, &diags, &err) != DXT_OK) {
+		for (size_t i = 0; i < diags.n; i++) {
+			char line[2048];
+
+			dxt_diag_format(&diags.items[i], line, sizeof(line));
+			fprintf(stderr, "dxtd: %s: %s\n", cli->config, line);
+		}
+		if (diags.n == 0)
+			fprintf(stderr, "dxtd: %s\n", err.message);
+		goto out;
+	}
+	if (cli->listen != NULL &&
+	    dxt_config_set_listen(&c, cli->listen, &err) != DXT_OK) {
+		fprintf(stderr, "dxtd: --%s\n", err.message);
+		goto out;
+	}
+	if (cli->state_dir != NULL)
+		snprintf(c.state_dir, sizeof(c.state_dir), "%s", cli->state_dir);
+	if (cli->spool_dir != NULL)
+		snprintf(c.spool_dir, sizeof(c.spool_dir), "%s", cli->spool_dir);
+	if (cli->token_file != NULL)
+		snprintf(c.token_file, sizeof(c.token_file), "%s",
+			 cli->token_file);
+	if (cli->workers_set)
+		c.workers = cli->workers;
+	if (cli->log_format >= 0)
+		c.log_format = (enum dxt_log_format)cli->log_format;
+	if (cli->log_level >= 0)
+		c.log_level = (enum dxt_log_level)cli->log_level;
+	if (dxt_config_read_token(&c, &err) != DXT_OK) {
+		fprintf(stderr, "dxtd: %s\n", err.message);
+		goto out;
+	}
+	dxt_log_setup(c.log_format, c.log_level);
+	if (make_resolver_with(cli, c.provider_path, c.nprovider_path, &res) !=
+	    DXT_OK)
+		goto out;
+	rc = dxt_serve(&c, res, &http) == 0 ? 0 : 1;
+out:
+	dxt_resolver_destroy(res);
+	dxt_diags_free(&diags);
+	dxt_config_release(&c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	struct cli cli = {.workers = 4};
+	struct cli cli = {.workers = 4, .log_format = -1, .log_level = -1};
 	enum dxt_log_format lf = DXT_LOG_TEXT;
 	enum dxt_log_level ll = DXT_LOG_INFO;
 	const char *cmd;
 	int c, v;
 
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = argv[1];
+	/* No command, or options only: serve. */
+	cmd = argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") != 0 &&
+			   strcmp(argv[1], "--help") != 0 &&
+			   strcmp(argv[1], "--version") != 0)
+		      ? "serve"
+		      : argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		usage(stdout);
@@ -257,7 +385,9 @@ int main(int argc, char **argv)
 		       DXT_ABI_VERSION);
 		return 0;
 	}
-	optind = 2;
+	optind = strcmp(cmd, "serve") == 0 && (argc < 2 || argv[1][0] == '-')
+			 ? 1
+			 : 2;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STREAM:
@@ -270,6 +400,19 @@ int main(int argc, char **argv)
 				fprintf(stderr, "dxtd: --workers must be 1..256\n");
 				return 2;
 			}
+			cli.workers_set = 1;
+			break;
+		case OPT_CONFIG:
+			cli.config = optarg;
+			break;
+		case OPT_LISTEN:
+			cli.listen = optarg;
+			break;
+		case OPT_STATE_DIR:
+			cli.state_dir = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			cli.token_file = optarg;
 			break;
 		case OPT_PROGRESS_MS:
 			cli.progress_ms = atoi(optarg);
@@ -287,6 +430,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			lf = (enum dxt_log_format)v;
+			cli.log_format = v;
 			break;
 		case OPT_LOG_LEVEL:
 			if ((v = dxt_log_level_parse(optarg)) < 0) {
@@ -294,6 +438,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			ll = (enum dxt_log_level)v;
+			cli.log_level = v;
 			break;
 		case OPT_JSON:
 			cli.json = 1;
@@ -307,6 +452,8 @@ int main(int argc, char **argv)
 		}
 	}
 	dxt_log_setup(lf, ll);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&cli, argc - optind, argv + optind);
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(&cli, argc - optind, argv + optind);
 	if (strcmp(cmd, "validate") == 0)
