@@ -50,21 +50,6 @@ void dxt_csv_opts_default(struct dxt_csv_opts *opts)
 
 /* --- options -------------------------------------------------------------- */
 
-static int config_error(struct dxt_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int config_error(struct dxt_error *err, const char *fmt, ...)
-{
-	char msg[DXT_ERROR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL, DXT_ORIGIN_CONFIG,
-			      "%s", msg);
-}
-
 /* Shows a one-byte option value in a message. */
 static const char *char_name(char c, char *buf, size_t len)
 {
@@ -99,32 +84,30 @@ static int check_opts(const struct dxt_csv_opts *o, const char *where,
 
 	if (o->delimiter == '\0' || o->delimiter == '\n' ||
 	    o->delimiter == '\r')
-		return config_error(err,
-				    "%s: option \"delimiter\" must be one "
-				    "character other than a line end",
-				    where);
+		return dxt_error_config(err,
+					"%s: option \"delimiter\" must be one "
+					"character other than a line end",
+					where);
 	if (o->quotechar == '\n' || o->quotechar == '\r')
-		return config_error(err,
-				    "%s: option \"quotechar\" must not be a "
-				    "line end",
-				    where);
+		return dxt_error_config(
+			err, "%s: option \"quotechar\" must not be a line end",
+			where);
 	if (o->escapechar == '\n' || o->escapechar == '\r')
-		return config_error(err,
-				    "%s: option \"escapechar\" must not be a "
-				    "line end",
-				    where);
+		return dxt_error_config(
+			err, "%s: option \"escapechar\" must not be a line end",
+			where);
 	if (o->quotechar != '\0' && o->quotechar == o->delimiter)
-		return config_error(
+		return dxt_error_config(
 			err, "%s: options \"quotechar\" and \"delimiter\" are "
 			     "both %s; they must differ",
 			where, char_name(o->delimiter, a, sizeof(a)));
 	if (o->escapechar != '\0' && o->escapechar == o->delimiter)
-		return config_error(
+		return dxt_error_config(
 			err, "%s: options \"escapechar\" and \"delimiter\" are "
 			     "both %s; they must differ",
 			where, char_name(o->delimiter, a, sizeof(a)));
 	if (o->escapechar != '\0' && o->escapechar == o->quotechar)
-		return config_error(
+		return dxt_error_config(
 			err, "%s: options \"escapechar\" and \"quotechar\" are "
 			     "both %s; use doublequote: true for doubled "
 			     "quotes instead",
@@ -132,23 +115,23 @@ static int check_opts(const struct dxt_csv_opts *o, const char *where,
 	if (strnlen(o->lineterminator, sizeof(o->lineterminator)) ==
 		    sizeof(o->lineterminator) ||
 	    !valid_terminator(o->lineterminator))
-		return config_error(err,
-				    "%s: option \"lineterminator\" must be "
-				    "\"\\n\", \"\\r\\n\" or \"\\r\"",
-				    where);
+		return dxt_error_config(err,
+					"%s: option \"lineterminator\" must be "
+					"\"\\n\", \"\\r\\n\" or \"\\r\"",
+					where);
 	if (nl == sizeof(o->null_value))
-		return config_error(err,
-				    "%s: option \"null_value\" is longer than "
-				    "%zu bytes",
-				    where, sizeof(o->null_value) - 1);
+		return dxt_error_config(
+			err, "%s: option \"null_value\" is longer than %zu "
+			     "bytes",
+			where, sizeof(o->null_value) - 1);
 	if (memchr(nv, o->delimiter, nl) != NULL ||
 	    memchr(nv, '\n', nl) != NULL || memchr(nv, '\r', nl) != NULL ||
 	    (o->quotechar != '\0' && nv[0] == o->quotechar))
-		return config_error(err,
-				    "%s: option \"null_value\" (\"%s\") must "
-				    "not contain the delimiter or a line end, "
-				    "nor start with the quote character",
-				    where, nv);
+		return dxt_error_config(
+			err, "%s: option \"null_value\" (\"%s\") must not "
+			     "contain the delimiter or a line end, nor start "
+			     "with the quote character",
+			where, nv);
 	return DXT_OK;
 }
 
@@ -163,15 +146,14 @@ static int unknown_option(const char *key, const char *where,
 	const char *best = dxt_closest(key, option_names, 2);
 
 	if (best != NULL)
-		return config_error(err,
-				    "%s: unknown option \"%s\" (did you mean "
-				    "\"%s\"?)",
-				    where, key, best);
-	return config_error(err,
-			    "%s: unknown option \"%s\" (known: delimiter, "
-			    "quotechar, escapechar, doublequote, "
-			    "lineterminator, header, encoding, null_value)",
-			    where, key);
+		return dxt_error_config(
+			err, "%s: unknown option \"%s\" (did you mean \"%s\"?)",
+			where, key, best);
+	return dxt_error_config(err,
+				"%s: unknown option \"%s\" (known: delimiter, "
+				"quotechar, escapechar, doublequote, "
+				"lineterminator, header, encoding, null_value)",
+				where, key);
 }
 
 /*
@@ -190,10 +172,9 @@ static int one_char(const json_t *v, const char *key, const char *where,
 		return DXT_OK;
 	}
 	if (!json_is_string(v))
-		return config_error(err,
-				    "%s: option \"%s\" must be a one-character "
-				    "string",
-				    where, key);
+		return dxt_error_config(
+			err, "%s: option \"%s\" must be a one-character string",
+			where, key);
 	s = json_string_value(v);
 	n = json_string_length(v);
 	if (n == 0 && none) {
@@ -209,11 +190,11 @@ static int one_char(const json_t *v, const char *key, const char *where,
 		*out = '\t';
 		return DXT_OK;
 	}
-	return config_error(err,
-			    "%s: option \"%s\" must be exactly one ASCII "
-			    "character%s (got \"%.40s\")",
-			    where, key,
-			    none ? ", or \"\" for none" : "", s);
+	return dxt_error_config(err,
+				"%s: option \"%s\" must be exactly one ASCII "
+				"character%s (got \"%.40s\")",
+				where, key,
+				none ? ", or \"\" for none" : "", s);
 }
 
 static int bool_option(const json_t *v, const char *key, const char *where,
@@ -226,8 +207,8 @@ static int bool_option(const json_t *v, const char *key, const char *where,
 	if (json_is_string(v) &&
 	    dxt_parse_bool(json_string_value(v), json_string_length(v), out))
 		return DXT_OK;
-	return config_error(err, "%s: option \"%s\" must be true or false",
-			    where, key);
+	return dxt_error_config(err, "%s: option \"%s\" must be true or false",
+				where, key);
 }
 
 static int string_option(const json_t *v, const char *key, const char *where,
@@ -236,14 +217,15 @@ static int string_option(const json_t *v, const char *key, const char *where,
 	size_t n;
 
 	if (!json_is_string(v))
-		return config_error(err, "%s: option \"%s\" must be a string",
-				    where, key);
+		return dxt_error_config(
+			err, "%s: option \"%s\" must be a string",
+			where, key);
 	n = json_string_length(v);
 	if (n >= cap || strlen(json_string_value(v)) != n)
-		return config_error(err,
-				    "%s: option \"%s\" must be a string of at "
-				    "most %zu bytes without NUL",
-				    where, key, cap - 1);
+		return dxt_error_config(
+			err, "%s: option \"%s\" must be a string of at most "
+			     "%zu bytes without NUL",
+			where, key, cap - 1);
 	memcpy(out, json_string_value(v), n + 1);
 	return DXT_OK;
 }
@@ -261,9 +243,9 @@ int dxt_csv_opts_from_json(struct dxt_csv_opts *opts, const json_t *j,
 	if (j == NULL || json_is_null(j))
 		return DXT_OK;
 	if (!json_is_object(j))
-		return config_error(err,
-				    "%s: expected an object of CSV options",
-				    where);
+		return dxt_error_config(err,
+					"%s: expected an object of CSV options",
+					where);
 	json_object_foreach((json_t *)j, key, v) {
 		if (strcmp(key, "delimiter") == 0)
 			rc = one_char(v, key, where, true, false, &o.delimiter,
@@ -282,7 +264,7 @@ int dxt_csv_opts_from_json(struct dxt_csv_opts *opts, const json_t *j,
 			rc = string_option(v, key, where, o.lineterminator,
 					   sizeof(o.lineterminator), err);
 			if (rc == DXT_OK && !valid_terminator(o.lineterminator))
-				rc = config_error(
+				rc = dxt_error_config(
 					err, "%s: option \"lineterminator\" "
 					     "must be \"\\n\", \"\\r\\n\" or "
 					     "\"\\r\"",

@@ -38,19 +38,37 @@ int dxt_error_set(struct dxt_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int dxt_error_vsetc(struct dxt_error *err, int code, enum dxt_err_class cls,
+		    enum dxt_origin origin, const char *fmt, va_list ap)
+{
+	if (err != NULL) {
+		err->cls = cls;
+		err->origin = origin;
+	}
+	return error_vset(err, code, fmt, ap);
+}
+
 int dxt_error_setc(struct dxt_error *err, int code, enum dxt_err_class cls,
 		   enum dxt_origin origin, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err != NULL) {
-		err->cls = cls;
-		err->origin = origin;
-	}
 	va_start(ap, fmt);
-	error_vset(err, code, fmt, ap);
+	dxt_error_vsetc(err, code, cls, origin, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int dxt_error_config(struct dxt_error *err, const char *fmt, ...)
+{
+	char msg[DXT_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL, DXT_ORIGIN_CONFIG,
+			      "%s", msg);
 }
 
 void dxt_error_prefix(struct dxt_error *err, const char *fmt, ...)

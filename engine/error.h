@@ -83,6 +83,20 @@ int dxt_error_setc(struct dxt_error *err, int code, enum dxt_err_class cls,
 		   enum dxt_origin origin, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Like dxt_error_setc(), taking the arguments as a va_list. */
+int dxt_error_vsetc(struct dxt_error *err, int code, enum dxt_err_class cls,
+		    enum dxt_origin origin, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+/*
+ * A configuration problem the user must fix: like dxt_error_setc() with
+ * DXT_ECONFIG, DXT_TERMINAL and DXT_ORIGIN_CONFIG. Returns DXT_ECONFIG.
+ * The message is formatted before it is stored, so an argument MAY point
+ * into err->message.
+ */
+int dxt_error_config(struct dxt_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /*
  * Puts context in front of the message already recorded ("stream orders: "
  * + message). Keeps code, class and origin. No-op when err is NULL or holds

@@ -424,21 +424,6 @@ int dxt_fs_csv_opts_pick(struct dxt_csv_opts *opts, const json_t *obj,
 	return rc;
 }
 
-static int config_error(struct dxt_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int config_error(struct dxt_error *err, const char *fmt, ...)
-{
-	char msg[DXT_ERROR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
-			      DXT_ORIGIN_CONFIG, "%s", msg);
-}
-
 /* Removes "./" prefixes and trailing slashes in place. */
 static void tidy_path(char *p)
 {
@@ -466,18 +451,21 @@ static int parse_schema_field(struct dxt_schema *s, const char *name,
 	int prec = 0, scale = 0, rc;
 
 	if (name[0] == '\0')
-		return config_error(err, "%s.name: a column needs a name",
-				    where);
+		return dxt_error_config(err, "%s.name: a column needs a name",
+					where);
 	if (dxt_schema_find(s, name) >= 0)
-		return config_error(err, "%s: column \"%s\" is declared twice",
-				    where, name);
+		return dxt_error_config(
+			err, "%s: column \"%s\" is declared twice",
+			where, name);
 	if (!json_is_string(type))
-		return config_error(err, "%s.type: expected a type name such "
-				    "as int64, string or \"decimal(12,2)\"",
-				    where);
+		return dxt_error_config(
+			err, "%s.type: expected a type name such as int64, "
+			     "string or \"decimal(12,2)\"",
+			where);
 	if (nullable != NULL && !json_is_boolean(nullable))
-		return config_error(err, "%s.nullable: expected true or false",
-				    where);
+		return dxt_error_config(
+			err, "%s.nullable: expected true or false",
+			where);
 	rc = dxt_type_parse(json_string_value(type), &t, &prec, &scale, err);
 	if (rc != DXT_OK) {
 		dxt_error_prefix(err, "%s.type: ", where);
@@ -512,18 +500,21 @@ static int parse_schema(const json_t *j, struct dxt_schema **out,
 			snprintf(where, sizeof(where), "source.schema[%zu]", i);
 			if (!json_is_object(item) ||
 			    !json_is_string(json_object_get(item, "name"))) {
-				rc = config_error(err, "%s: expected {name: "
-						  "..., type: ...}", where);
+				rc = dxt_error_config(
+					err, "%s: expected {name: ..., type: "
+					     "...}",
+					where);
 				break;
 			}
 			json_object_foreach(item, key, v) {
 				if (strcmp(key, "name") != 0 &&
 				    strcmp(key, "type") != 0 &&
 				    strcmp(key, "nullable") != 0) {
-					rc = config_error(err, "%s.%s: unknown "
-							  "key (allowed: name, "
-							  "type, nullable)",
-							  where, key);
+					rc = dxt_error_config(
+						err, "%s.%s: unknown key "
+						     "(allowed: name, type, "
+						     "nullable)",
+						where, key);
 					break;
 				}
 			}
@@ -548,12 +539,12 @@ static int parse_schema(const json_t *j, struct dxt_schema **out,
 				break;
 		}
 	} else {
-		rc = config_error(err, "source.schema: expected a list of "
-				  "{name, type} or a mapping of column names "
-				  "to types");
+		rc = dxt_error_config(
+			err, "source.schema: expected a list of {name, type} "
+			     "or a mapping of column names to types");
 	}
 	if (rc == DXT_OK && s->n == 0)
-		rc = config_error(err, "source.schema: declares no column");
+		rc = dxt_error_config(err, "source.schema: declares no column");
 	if (rc != DXT_OK) {
 		dxt_schema_destroy(s);
 		return rc;
@@ -574,8 +565,9 @@ static int parse_type(const json_t *source, struct dxt_fs_source *out,
 		const char *name = json_string_value(t);
 
 		if (name == NULL)
-			return config_error(err, "source.type: expected one of "
-					    "file, glob, directory");
+			return dxt_error_config(
+				err, "source.type: expected one of file, glob, "
+				     "directory");
 		if (strcmp(name, "file") == 0) {
 			out->type = DXT_FS_SOURCE_FILE;
 			*key = "file";
@@ -586,17 +578,18 @@ static int parse_type(const json_t *source, struct dxt_fs_source *out,
 			out->type = DXT_FS_SOURCE_DIRECTORY;
 			*key = "directory";
 		} else {
-			return config_error(err, "source.type: \"%s\" is not "
-					    "one of file, glob, directory",
-					    name);
+			return dxt_error_config(
+				err, "source.type: \"%s\" is not one of file, "
+				     "glob, directory",
+				name);
 		}
 		for (size_t i = 0; path_keys[i] != NULL; i++) {
 			if (strcmp(path_keys[i], *key) != 0 &&
 			    json_object_get(source, path_keys[i]) != NULL)
-				return config_error(err, "source.%s does not "
-						    "belong to a %s source "
-						    "(it takes %s)",
-						    path_keys[i], name, *key);
+				return dxt_error_config(
+					err, "source.%s does not belong to a "
+					     "%s source (it takes %s)",
+					path_keys[i], name, *key);
 		}
 		return DXT_OK;
 	}
@@ -604,15 +597,17 @@ static int parse_type(const json_t *source, struct dxt_fs_source *out,
 		if (json_object_get(source, path_keys[i]) == NULL)
 			continue;
 		if (found != NULL)
-			return config_error(err, "source: both %s and %s are "
-					    "given; set type: file, glob or "
-					    "directory and keep its key",
-					    found, path_keys[i]);
+			return dxt_error_config(
+				err, "source: both %s and %s are given; set "
+				     "type: file, glob or directory and keep "
+				     "its key",
+				found, path_keys[i]);
 		found = path_keys[i];
 	}
 	if (found == NULL)
-		return config_error(err, "source: name the input with file:, "
-				    "pattern: (type: glob) or directory:");
+		return dxt_error_config(
+			err, "source: name the input with file:, pattern: "
+			     "(type: glob) or directory:");
 	*key = found;
 	out->type = strcmp(found, "file") == 0      ? DXT_FS_SOURCE_FILE
 		    : strcmp(found, "pattern") == 0 ? DXT_FS_SOURCE_GLOB
@@ -637,27 +632,28 @@ static int merge_options(const json_t *source, json_t **out,
 			continue;
 		if (!is_option_key(key)) {
 			json_decref(m);
-			return config_error(err, "source.%s: unknown key "
-					    "(allowed: type, file, pattern, "
-					    "directory, options, format, "
-					    "encoding, schema, sample_rows, "
-					    "member and the CSV options "
-					    "delimiter, quotechar, escapechar, "
-					    "doublequote, header, null_value)",
-					    key);
+			return dxt_error_config(
+				err, "source.%s: unknown key (allowed: type, "
+				     "file, pattern, directory, options, "
+				     "format, encoding, schema, sample_rows, "
+				     "member and the CSV options delimiter, "
+				     "quotechar, escapechar, doublequote, "
+				     "header, null_value)",
+				key);
 		}
 		json_object_set(m, key, v);
 	}
 	if (opts != NULL && !json_is_object(opts)) {
 		json_decref(m);
-		return config_error(err, "source.options: expected a mapping "
-				    "of option names to values");
+		return dxt_error_config(
+			err, "source.options: expected a mapping of option "
+			     "names to values");
 	}
 	if (opts != NULL) {
 		json_object_foreach((json_t *)opts, key, v) {
 			if (!is_option_key(key)) {
 				json_decref(m);
-				return config_error(
+				return dxt_error_config(
 					err, "source.options.%s: unknown "
 					"option (allowed: format, encoding, "
 					"schema, sample_rows, member, "
@@ -689,23 +685,24 @@ static int parse_options(const json_t *m, struct dxt_fs_source *out,
 		if (f != NULL && strcmp(f, "ndjson") == 0)
 			f = "jsonl";
 		if (f == NULL || !dxt_fs_format_known(f))
-			return config_error(err, "source.format: expected csv "
-					    "or jsonl");
+			return dxt_error_config(
+				err, "source.format: expected csv or jsonl");
 		snprintf(out->format, sizeof(out->format), "%s", f);
 	}
 	v = json_object_get(m, "sample_rows");
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return config_error(err, "source.sample_rows: expected "
-					    "a whole number of rows (0 or "
-					    "more)");
+			return dxt_error_config(
+				err, "source.sample_rows: expected a whole "
+				     "number of rows (0 or more)");
 		out->sample_rows = (size_t)json_integer_value(v);
 	}
 	v = json_object_get(m, "member");
 	if (v != NULL) {
 		if (!json_is_string(v) || json_string_length(v) == 0)
-			return config_error(err, "source.member: expected a "
-					    "glob pattern of archive members");
+			return dxt_error_config(
+				err, "source.member: expected a glob pattern "
+				     "of archive members");
 		out->member = strdup(json_string_value(v));
 		if (out->member == NULL)
 			return DXT_ENOMEM;
@@ -730,19 +727,21 @@ int dxt_fs_source_parse(const json_t *source, struct dxt_fs_source *out,
 	dxt_csv_opts_default(&out->csv);
 	out->sample_rows = DXT_FS_SAMPLE_ROWS_DEFAULT;
 	if (source == NULL || !json_is_object(source))
-		return config_error(err, "source: expected a mapping such as "
-				    "{type: file, file: data.csv}");
+		return dxt_error_config(
+			err, "source: expected a mapping such as {type: file, "
+			     "file: data.csv}");
 	rc = parse_type(source, out, &key, err);
 	if (rc != DXT_OK)
 		return rc;
 	path = json_string_value(json_object_get(source, key));
 	if (path == NULL || (path[0] == '\0' &&
 			     out->type != DXT_FS_SOURCE_DIRECTORY)) {
-		rc = config_error(err, "source.%s: expected a %s relative to "
-				  "the connection's path", key,
-				  out->type == DXT_FS_SOURCE_GLOB
-					  ? "non-empty glob pattern"
-					  : "non-empty path");
+		rc = dxt_error_config(
+			err, "source.%s: expected a %s relative to the "
+			     "connection's path",
+			key,
+			out->type == DXT_FS_SOURCE_GLOB ? "non-empty glob pattern"
+							: "non-empty path");
 		goto fail;
 	}
 	out->path = strdup(path);
@@ -752,8 +751,10 @@ int dxt_fs_source_parse(const json_t *source, struct dxt_fs_source *out,
 	}
 	tidy_path(out->path);
 	if (out->path[0] == '\0' && out->type == DXT_FS_SOURCE_FILE) {
-		rc = config_error(err, "source.file: \"%s\" names a folder; use "
-				  "directory: instead", path);
+		rc = dxt_error_config(
+			err, "source.file: \"%s\" names a folder; use "
+			     "directory: instead",
+			path);
 		goto fail;
 	}
 	rc = merge_options(source, &merged, err);
@@ -1183,9 +1184,10 @@ int dxt_fs_decoder_create(const char *encoding, dxt_read_fn read,
 	d->cd = iconv_open("UTF-8", iconv_name(encoding));
 	if (d->cd == (iconv_t)-1) {
 		free(d);
-		return config_error(err, "%s: unknown encoding \"%s\"; use "
-				    "utf-8, latin-1, windows-1252, utf-16 or "
-				    "another name iconv knows", name, encoding);
+		return dxt_error_config(
+			err, "%s: unknown encoding \"%s\"; use utf-8, latin-1, "
+			     "windows-1252, utf-16 or another name iconv knows",
+			name, encoding);
 	}
 	d->name = strdup(name);
 	if (d->name == NULL) {

@@ -23,14 +23,14 @@ static int conf_error(struct dxt_error *err, const char *fmt, ...)
 
 static int conf_error(struct dxt_error *err, const char *fmt, ...)
 {
-	char msg[600];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	dxt_error_vsetc(err, DXT_ECONFIG, DXT_TERMINAL, DXT_ORIGIN_CONFIG, fmt,
+			ap);
 	va_end(ap);
-	return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL, DXT_ORIGIN_CONFIG,
-			      "sqlite connection: %s", msg);
+	dxt_error_prefix(err, "sqlite connection: ");
+	return DXT_ECONFIG;
 }
 
 /* Joins base_dir and a relative path (absolute paths are kept). */
