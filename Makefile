@@ -185,7 +185,7 @@ check-san:
 
 run: deps
 	$(MAKE) all
-	sh scripts/run-example.sh $(O)
+	sh scripts/run-daemon.sh $(O)
 
 bench: deps
 	$(MAKE) all $(TOOLS)
