@@ -552,6 +552,13 @@ static void work_cb(uv_work_t *req)
 
 static void after_cb(uv_work_t *req, int status);
 
+/*
+ * Hands a phase to the worker pool and records the stream's new phase. An
+ * extract is queued first and recorded after, so the store's fsync never
+ * delays it. A load is recorded first: on restart, a stream recorded
+ * `loading` is one whose target may hold a committed load, and the
+ * start-up recovery asks the loader about exactly those.
+ */
 static void queue_phase(struct dxt_service *svc, struct svc_stream *s,
 			enum svc_work work)
 {
@@ -565,9 +572,13 @@ static void queue_phase(struct dxt_service *svc, struct svc_stream *s,
 	if (s->started_at == 0)
 		s->started_at = dxt_now_us();
 	dxt__svc_unlock(svc);
+	if (work == SW_LOAD)
+		persist_stream(svc, s);
 	s->req.data = s;
 	r->active++;
 	uv_queue_work(svc->loop, &s->req, work_cb, after_cb);
+	if (work == SW_EXTRACT)
+		persist_stream(svc, s);
 }
 
 static void start_stream(struct dxt_service *svc, struct svc_stream *s)
@@ -606,7 +617,6 @@ static void start_stream(struct dxt_service *svc, struct svc_stream *s)
 			dxt_store_watermark_release(&wm);
 		}
 		queue_phase(svc, s, SW_EXTRACT);
-		persist_stream(svc, s);
 		dxt__svc_event(svc, r->id, NULL, DXT_LOG_INFO, st->id,
 			       "extracting");
 		return;
@@ -638,7 +648,6 @@ static void start_stream(struct dxt_service *svc, struct svc_stream *s)
 	if (!prepare_watermark(svc, s))
 		return;
 	queue_phase(svc, s, SW_LOAD);
-	persist_stream(svc, s);
 	dxt__svc_event(svc, r->id, NULL, DXT_LOG_INFO, st->id,
 		       "loading %" PRIu64 " staged rows from the buffer of "
 		       "an earlier attempt",
@@ -719,7 +728,6 @@ static void after_cb(uv_work_t *req, int status)
 				       "staged %" PRIu64 " rows (%s) in %s; "
 				       "loading",
 				       sr->rows_extracted, hb, dur);
-			persist_stream(svc, s);
 		}
 	} else {
 		if (phase == DXT_PHASE_LOADED) {

@@ -774,7 +774,7 @@ int dxt_svc_state_get(struct dxt_service *svc, const char *name,
 		json_object_set_new(
 			streams, w->stream,
 			json_pack("{s:s, s:O, s:o, s:s?}", "field", w->field,
-				  w->value, "updated_at",
+				  "value", w->value, "updated_at",
 				  dxt__svc_time_json(w->updated_at), "run",
 				  w->run_id));
 	}
@@ -784,7 +784,7 @@ int dxt_svc_state_get(struct dxt_service *svc, const char *name,
 		json_object_set_new(
 			pending, w->stream,
 			json_pack("{s:s, s:O, s:o, s:s?}", "field", w->field,
-				  w->value, "since",
+				  "value", w->value, "since",
 				  dxt__svc_time_json(w->updated_at), "run",
 				  w->run_id));
 	}
