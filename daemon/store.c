@@ -519,19 +519,9 @@ static int op_stmt(struct op *o, enum stmt_id id, sqlite3_stmt **out)
 	return DXT_OK;
 }
 
-/* Steps a statement that returns no rows (or whose rows do not matter). */
-static int op_exec(struct op *o, sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return op_sqlite_fail(o, rc);
-	return DXT_OK;
-}
-
-/* Runs a single-row query: DXT_OK with a row, DXT_ENOTFOUND without one
- * (and no message: the caller words it). */
-static int op_row(struct op *o, sqlite3_stmt *s)
+/* Steps a query to its next row: DXT_OK with a row, DXT_ENOTFOUND past
+ * the last one (and no message: the caller words it). */
+static int op_step(struct op *o, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
@@ -542,12 +532,15 @@ static int op_row(struct op *o, sqlite3_stmt *s)
 	return op_sqlite_fail(o, rc);
 }
 
+/* Runs a statement without parameters whose rows do not matter. */
 static int op_simple(struct op *o, enum stmt_id id)
 {
 	sqlite3_stmt *s = NULL;
+	int rc;
 
 	DXT_RETURN_NOT_OK(op_stmt(o, id, &s));
-	return op_exec(o, s);
+	rc = op_step(o, s);
+	return rc == DXT_ENOTFOUND ? DXT_OK : rc;
 }
 
 /* Opens a write transaction (BEGIN IMMEDIATE: the write lock is taken up
@@ -670,6 +663,18 @@ static void b_error(struct bnd *b, int i, const struct dxt_error *e)
 	b_text(b, i + 3, set ? e->message : NULL);
 }
 
+/* Borrows the cached statement `id` (see op_stmt()) and starts binding
+ * its parameters with `b`. */
+static int op_bind(struct op *o, enum stmt_id id, struct bnd *b)
+{
+	sqlite3_stmt *s = NULL;
+
+	DXT_RETURN_NOT_OK(op_stmt(o, id, &s));
+	*b = (struct bnd){s, SQLITE_OK};
+	return DXT_OK;
+}
+
+/* Reports the first failure among the bindings, if any. */
 static int op_bound(struct op *o, const struct bnd *b)
 {
 	if (b->rc == SQLITE_OK)
@@ -679,10 +684,37 @@ static int op_bound(struct op *o, const struct bnd *b)
 	return op_sqlite_fail(o, b->rc);
 }
 
-/* Maps a failed write: a constraint on a primary key is "exists", other
- * constraints mean a value this store should never have been given. */
-static int op_write_fail(struct op *o, int rc, const char *exists_msg)
+/* Runs a bound statement whose rows do not matter. */
+static int op_exec(struct op *o, const struct bnd *b)
 {
+	int rc;
+
+	DXT_RETURN_NOT_OK(op_bound(o, b));
+	rc = op_step(o, b->s);
+	return rc == DXT_ENOTFOUND ? DXT_OK : rc;
+}
+
+/* Runs a bound query to its first row: DXT_OK with the row (read it from
+ * b->s), DXT_ENOTFOUND without one (and no message: the caller words it). */
+static int op_fetch(struct op *o, const struct bnd *b)
+{
+	DXT_RETURN_NOT_OK(op_bound(o, b));
+	return op_step(o, b->s);
+}
+
+/*
+ * Runs a bound INSERT or UPDATE. A row whose primary key or unique key is
+ * taken is DXT_EEXISTS with `exists_msg`; other failed constraints mean a
+ * value this store should never have been given (DXT_EINVAL).
+ */
+static int op_write(struct op *o, const struct bnd *b, const char *exists_msg)
+{
+	int rc;
+
+	DXT_RETURN_NOT_OK(op_bound(o, b));
+	rc = sqlite3_step(b->s);
+	if (rc == SQLITE_DONE)
+		return DXT_OK;
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
 	    rc == SQLITE_CONSTRAINT_UNIQUE)
 		return op_fail(o, DXT_EEXISTS, "%s", exists_msg);
@@ -829,6 +861,44 @@ static int list_push(void **items, size_t *n, size_t *cap, size_t size)
 	memset((char *)*items + *n * size, 0, size);
 	(*n)++;
 	return DXT_OK;
+}
+
+/* Reads the current row into `item` (a struct the reader knows), noting
+ * failures in r->rc. */
+typedef void row_reader(struct rd *r, void *item);
+
+/* Reads the current row of `s` into `item`. */
+static int op_read_row(struct op *o, sqlite3_stmt *s, void *item,
+		       row_reader *read)
+{
+	struct rd r = {s, DXT_OK, NULL};
+
+	read(&r, item);
+	return r.rc == DXT_OK ? DXT_OK : op_read_fail(o, &r);
+}
+
+/* Reads the current row of `s` into a new item of `size` bytes at the end
+ * of the list (*items, *n), whose array holds *cap items. */
+static int op_push_row(struct op *o, sqlite3_stmt *s, void **items,
+		       size_t *n, size_t *cap, size_t size, row_reader *read)
+{
+	if (list_push(items, n, cap, size) != DXT_OK)
+		return op_nomem(o);
+	return op_read_row(o, s, (char *)*items + (*n - 1) * size, read);
+}
+
+/* Runs a bound query and appends every row to the list (*items, *n). */
+static int op_rows(struct op *o, const struct bnd *b, void **items,
+		   size_t *n, size_t size, row_reader *read)
+{
+	size_t cap = *n;
+	int rc;
+
+	DXT_RETURN_NOT_OK(op_bound(o, b));
+	while ((rc = op_step(o, b->s)) == DXT_OK)
+		DXT_RETURN_NOT_OK(
+			op_push_row(o, b->s, items, n, &cap, size, read));
+	return rc == DXT_ENOTFOUND ? DXT_OK : rc;
 }
 
 /* --- open and close ------------------------------------------------------ */
@@ -1157,7 +1227,6 @@ int dxt_store_pipeline_put(struct dxt_store *st, const char *name,
 {
 	enum dxt_doc_format fmt;
 	int64_t now = dxt_now_us();
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int latest = 0, next, rc;
@@ -1176,20 +1245,16 @@ int dxt_store_pipeline_put(struct dxt_store *st, const char *name,
 		goto out;
 	}
 	rc = op_begin(&o);
-	if (rc != DXT_OK)
-		goto out;
-	rc = op_stmt(&o, S_PIPE_STATE, &s);
-	if (rc != DXT_OK)
-		goto out;
-	b = (struct bnd){s, SQLITE_OK};
-	b_text(&b, 1, name);
-	rc = op_bound(&o, &b);
 	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+		rc = op_bind(&o, S_PIPE_STATE, &b);
+	if (rc != DXT_OK)
+		goto out;
+	b_text(&b, 1, name);
+	rc = op_fetch(&o, &b);
 	if (rc == DXT_OK) {
 		exists = true;
-		latest = sqlite3_column_int(s, 0);
-		deleted = sqlite3_column_int(s, 1) != 0;
+		latest = sqlite3_column_int(b.s, 0);
+		deleted = sqlite3_column_int(b.s, 1) != 0;
 	} else if (rc != DXT_ENOTFOUND) {
 		goto out;
 	}
@@ -1202,35 +1267,27 @@ int dxt_store_pipeline_put(struct dxt_store *st, const char *name,
 	}
 	next = latest + 1;
 
-	rc = op_stmt(&o, !exists ? S_PIPE_INSERT
+	rc = op_bind(&o, !exists ? S_PIPE_INSERT
 				 : deleted ? S_PIPE_RECREATE : S_PIPE_NEWVER,
-		     &s);
+		     &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, name);
 	b_int(&b, 2, next);
 	b_int(&b, 3, now);
-	rc = op_bound(&o, &b);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+		rc = op_bind(&o, S_VER_INSERT, &b);
 	if (rc != DXT_OK)
 		goto out;
-
-	rc = op_stmt(&o, S_VER_INSERT, &s);
-	if (rc != DXT_OK)
-		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, name);
 	b_int(&b, 2, next);
 	b_text(&b, 3, format_name(fmt));
 	if (b.rc == SQLITE_OK)
-		b.rc = sqlite3_bind_text(s, 4, document, (int)len,
+		b.rc = sqlite3_bind_text(b.s, 4, document, (int)len,
 					 SQLITE_STATIC);
 	b_int(&b, 5, now);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK)
 		rc = op_commit(&o);
 	if (rc != DXT_OK)
@@ -1243,9 +1300,11 @@ out:
 	return op_end(&o, rc);
 }
 
-/* Reads a PIPE_SELECT row. */
-static void read_pipeline(struct rd *r, struct dxt_store_pipeline *p)
+/* Reads a PIPE_SELECT row into a struct dxt_store_pipeline. */
+static void read_pipeline(struct rd *r, void *item)
 {
+	struct dxt_store_pipeline *p = item;
+
 	p->name = r_str(r, 0);
 	p->version = sqlite3_column_int(r->s, 1);
 	p->latest_version = sqlite3_column_int(r->s, 2);
@@ -1262,15 +1321,12 @@ static void read_pipeline(struct rd *r, struct dxt_store_pipeline *p)
 /* Whether a live (not deleted) pipeline of that name exists. */
 static int op_pipeline_live(struct op *o, const char *name)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	int rc;
 
-	DXT_RETURN_NOT_OK(op_stmt(o, S_PIPE_LIVE, &s));
-	b = (struct bnd){s, SQLITE_OK};
+	DXT_RETURN_NOT_OK(op_bind(o, S_PIPE_LIVE, &b));
 	b_text(&b, 1, name);
-	DXT_RETURN_NOT_OK(op_bound(o, &b));
-	rc = op_row(o, s);
+	rc = op_fetch(o, &b);
 	if (rc == DXT_ENOTFOUND)
 		return op_fail(o, DXT_ENOTFOUND, "no pipeline named %s", name);
 	return rc;
@@ -1280,8 +1336,6 @@ int dxt_store_pipeline_get(struct dxt_store *st, const char *name,
 			   int version, struct dxt_store_pipeline *out,
 			   struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
-	struct rd r;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -1293,17 +1347,13 @@ int dxt_store_pipeline_get(struct dxt_store *st, const char *name,
 	else
 		op_start(&o, st, err, "get pipeline %s", name);
 	rc = op_begin_read(&o);
+	if (rc == DXT_OK)
+		rc = op_bind(&o, S_PIPE_GET, &b);
 	if (rc != DXT_OK)
 		goto out;
-	rc = op_stmt(&o, S_PIPE_GET, &s);
-	if (rc != DXT_OK)
-		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, name);
 	b_int(&b, 2, version > 0 ? version : 0);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+	rc = op_fetch(&o, &b);
 	if (rc == DXT_ENOTFOUND) {
 		/* Say which is missing: the pipeline or the version. */
 		rc = op_pipeline_live(&o, name);
@@ -1313,12 +1363,8 @@ int dxt_store_pipeline_get(struct dxt_store *st, const char *name,
 				     version);
 		goto out;
 	}
-	if (rc != DXT_OK)
-		goto out;
-	r = (struct rd){s, DXT_OK, NULL};
-	read_pipeline(&r, out);
-	if (r.rc != DXT_OK)
-		rc = op_read_fail(&o, &r);
+	if (rc == DXT_OK)
+		rc = op_read_row(&o, b.s, out, read_pipeline);
 out:
 	if (rc != DXT_OK)
 		dxt_store_pipeline_release(out);
@@ -1329,33 +1375,16 @@ int dxt_store_pipeline_list(struct dxt_store *st,
 			    struct dxt_store_pipeline_list *out,
 			    struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
+	struct bnd b;
 	struct op o;
-	size_t cap = 0;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "list pipelines");
-	rc = op_stmt(&o, S_PIPE_LIST, &s);
-	if (rc != DXT_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rd r = {s, DXT_OK, NULL};
-
-		if (list_push((void **)&out->items, &out->n, &cap,
-			      sizeof(out->items[0])) != DXT_OK) {
-			rc = op_nomem(&o);
-			goto out;
-		}
-		read_pipeline(&r, &out->items[out->n - 1]);
-		if (r.rc != DXT_OK) {
-			rc = op_read_fail(&o, &r);
-			goto out;
-		}
-	}
-	if (src != SQLITE_DONE)
-		rc = op_sqlite_fail(&o, src);
-out:
+	rc = op_bind(&o, S_PIPE_LIST, &b);
+	if (rc == DXT_OK)
+		rc = op_rows(&o, &b, (void **)&out->items, &out->n,
+			     sizeof(out->items[0]), read_pipeline);
 	if (rc != DXT_OK)
 		dxt_store_pipeline_list_free(out);
 	return op_end(&o, rc);
@@ -1367,7 +1396,6 @@ int dxt_store_pipeline_delete(struct dxt_store *st, const char *name,
 	static const enum stmt_id steps[] = {S_PIPE_DELETE, S_WM_DEL,
 					     S_PEND_DEL};
 	int64_t now = dxt_now_us();
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -1375,18 +1403,15 @@ int dxt_store_pipeline_delete(struct dxt_store *st, const char *name,
 	op_start(&o, st, err, "delete pipeline %s", name);
 	rc = op_begin(&o);
 	for (size_t i = 0; rc == DXT_OK && i < N_ELEMS(steps); i++) {
-		rc = op_stmt(&o, steps[i], &s);
+		rc = op_bind(&o, steps[i], &b);
 		if (rc != DXT_OK)
 			break;
-		b = (struct bnd){s, SQLITE_OK};
 		b_text(&b, 1, name);
 		if (steps[i] == S_PIPE_DELETE)
 			b_int(&b, 2, now);
 		else
 			b_text(&b, 2, NULL);
-		rc = op_bound(&o, &b);
-		if (rc == DXT_OK)
-			rc = op_exec(&o, s);
+		rc = op_exec(&o, &b);
 		if (rc == DXT_OK && steps[i] == S_PIPE_DELETE &&
 		    sqlite3_changes(st->db) == 0)
 			rc = op_fail(&o, DXT_ENOTFOUND, "no pipeline named %s",
@@ -1400,38 +1425,44 @@ int dxt_store_pipeline_delete(struct dxt_store *st, const char *name,
 int dxt_store_pipeline_set_paused(struct dxt_store *st, const char *name,
 				  bool paused, struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
 
 	op_start(&o, st, err, "%s pipeline %s", paused ? "pause" : "resume",
 		 name);
-	rc = op_stmt(&o, S_PIPE_PAUSE, &s);
+	rc = op_bind(&o, S_PIPE_PAUSE, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, name);
 	b_int(&b, 2, paused ? 1 : 0);
 	b_int(&b, 3, dxt_now_us());
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK && sqlite3_changes(st->db) == 0)
 		rc = op_fail(&o, DXT_ENOTFOUND, "no pipeline named %s", name);
 out:
 	return op_end(&o, rc);
 }
 
+/* Reads a VER_LIST row into a struct dxt_store_version. */
+static void read_version(struct rd *r, void *item)
+{
+	struct dxt_store_version *v = item;
+
+	v->version = sqlite3_column_int(r->s, 0);
+	v->format = r_enum(r, 1, format_names, 2, 0) == 1 ? DXT_DOC_JSON
+							   : DXT_DOC_YAML;
+	v->document_len = (size_t)sqlite3_column_int64(r->s, 2);
+	v->created_at = sqlite3_column_int64(r->s, 3);
+}
+
 int dxt_store_pipeline_versions(struct dxt_store *st, const char *name,
 				struct dxt_store_version_list *out,
 				struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
-	size_t cap = 0;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "list versions of pipeline %s", name);
@@ -1439,33 +1470,12 @@ int dxt_store_pipeline_versions(struct dxt_store *st, const char *name,
 	if (rc == DXT_OK)
 		rc = op_pipeline_live(&o, name);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_VER_LIST, &s);
+		rc = op_bind(&o, S_VER_LIST, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, name);
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct dxt_store_version *v;
-
-		if (list_push((void **)&out->items, &out->n, &cap,
-			      sizeof(out->items[0])) != DXT_OK) {
-			rc = op_nomem(&o);
-			goto out;
-		}
-		v = &out->items[out->n - 1];
-		v->version = sqlite3_column_int(s, 0);
-		v->format = r_enum(&(struct rd){s, DXT_OK, NULL}, 1,
-				   format_names, 2, 0) == 1
-				    ? DXT_DOC_JSON
-				    : DXT_DOC_YAML;
-		v->document_len = (size_t)sqlite3_column_int64(s, 2);
-		v->created_at = sqlite3_column_int64(s, 3);
-	}
-	if (src != SQLITE_DONE)
-		rc = op_sqlite_fail(&o, src);
+	rc = op_rows(&o, &b, (void **)&out->items, &out->n,
+		     sizeof(out->items[0]), read_version);
 out:
 	if (rc != DXT_OK)
 		dxt_store_version_list_free(out);
@@ -1501,9 +1511,11 @@ void dxt_store_version_list_free(struct dxt_store_version_list *l)
 
 /* --- runs ---------------------------------------------------------------- */
 
-/* Reads a RUN_COLS row. */
-static void read_run(struct rd *r, struct dxt_store_run *run)
+/* Reads a RUN_COLS row into a struct dxt_store_run. */
+static void read_run(struct rd *r, void *item)
 {
+	struct dxt_store_run *run = item;
+
 	run->id = r_str(r, 0);
 	run->pipeline = r_str(r, 1);
 	run->version = sqlite3_column_int(r->s, 2);
@@ -1537,15 +1549,12 @@ static void b_run_error(struct bnd *b, int i, const struct dxt_error *e,
 /* Whether a run exists; ENOTFOUND with a message when not. */
 static int op_run_exists(struct op *o, const char *id)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	int rc;
 
-	DXT_RETURN_NOT_OK(op_stmt(o, S_RUN_EXISTS, &s));
-	b = (struct bnd){s, SQLITE_OK};
+	DXT_RETURN_NOT_OK(op_bind(o, S_RUN_EXISTS, &b));
 	b_text(&b, 1, id);
-	DXT_RETURN_NOT_OK(op_bound(o, &b));
-	rc = op_row(o, s);
+	rc = op_fetch(o, &b);
 	if (rc == DXT_ENOTFOUND)
 		return op_fail(o, DXT_ENOTFOUND, "no run with id %s", id);
 	return rc;
@@ -1554,7 +1563,7 @@ static int op_run_exists(struct op *o, const char *id)
 int dxt_store_run_insert(struct dxt_store *st, const struct dxt_store_run *run,
 			 struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
+	char exists_msg[128];
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -1572,25 +1581,21 @@ int dxt_store_run_insert(struct dxt_store *st, const struct dxt_store_run *run,
 	if (rc == DXT_OK)
 		rc = op_pipeline_live(&o, run->pipeline);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_VER_EXISTS, &s);
+		rc = op_bind(&o, S_VER_EXISTS, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, run->pipeline);
 	b_int(&b, 2, run->version);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+	rc = op_fetch(&o, &b);
 	if (rc == DXT_ENOTFOUND)
 		rc = op_fail(&o, DXT_ENOTFOUND, "pipeline %s has no version %d",
 			     run->pipeline, run->version);
 	if (rc == DXT_OK && run->parent_id != NULL)
 		rc = op_run_exists(&o, run->parent_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_RUN_INSERT, &s);
+		rc = op_bind(&o, S_RUN_INSERT, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, run->id);
 	b_text(&b, 2, run->pipeline);
 	b_int(&b, 3, run->version);
@@ -1608,18 +1613,11 @@ int dxt_store_run_insert(struct dxt_store *st, const struct dxt_store_run *run,
 	b_run_error(&b, 15, &run->error, run->error_stream);
 	b_text(&b, 20, run->spool_dir);
 	b_json(&b, 21, run->options);
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "a run with id %s exists", run->id);
-		rc = op_write_fail(&o, rc, msg);
-		goto out;
-	}
-	rc = op_commit(&o);
+	snprintf(exists_msg, sizeof(exists_msg), "a run with id %s exists",
+		 run->id);
+	rc = op_write(&o, &b, exists_msg);
+	if (rc == DXT_OK)
+		rc = op_commit(&o);
 out:
 	return op_end(&o, rc);
 }
@@ -1627,7 +1625,6 @@ out:
 int dxt_store_run_update(struct dxt_store *st, const struct dxt_store_run *run,
 			 struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -1637,10 +1634,9 @@ int dxt_store_run_update(struct dxt_store *st, const struct dxt_store_run *run,
 		rc = op_fail(&o, DXT_EINVAL, "id and status must be set");
 		goto out;
 	}
-	rc = op_stmt(&o, S_RUN_UPDATE, &s);
+	rc = op_bind(&o, S_RUN_UPDATE, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, run->id);
 	b_text(&b, 2, dxt_run_status_name(run->status));
 	b_time(&b, 3, run->started_at);
@@ -1651,16 +1647,8 @@ int dxt_store_run_update(struct dxt_store *st, const struct dxt_store_run *run,
 	b_count(&b, 8, run->stats.bytes_staged);
 	b_run_error(&b, 9, &run->error, run->error_stream);
 	b_text(&b, 14, run->spool_dir);
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE) {
-		rc = op_write_fail(&o, rc, "conflict");
-		goto out;
-	}
-	rc = DXT_OK;
-	if (sqlite3_changes(st->db) == 0)
+	rc = op_write(&o, &b, "conflict");
+	if (rc == DXT_OK && sqlite3_changes(st->db) == 0)
 		rc = op_fail(&o, DXT_ENOTFOUND, "no run with id %s", run->id);
 out:
 	return op_end(&o, rc);
@@ -1670,42 +1658,28 @@ out:
 static int op_push_run(struct op *o, sqlite3_stmt *s,
 		       struct dxt_store_run_list *l, size_t *cap)
 {
-	struct rd r = {s, DXT_OK, NULL};
-
-	if (list_push((void **)&l->items, &l->n, cap, sizeof(l->items[0])) !=
-	    DXT_OK)
-		return op_nomem(o);
-	read_run(&r, &l->items[l->n - 1]);
-	return r.rc == DXT_OK ? DXT_OK : op_read_fail(o, &r);
+	return op_push_row(o, s, (void **)&l->items, &l->n, cap,
+			   sizeof(l->items[0]), read_run);
 }
 
 int dxt_store_run_get(struct dxt_store *st, const char *id,
 		      struct dxt_store_run *out, struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
-	struct rd r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "get run %s", id);
-	rc = op_stmt(&o, S_RUN_GET, &s);
+	rc = op_bind(&o, S_RUN_GET, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, id);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+	rc = op_fetch(&o, &b);
 	if (rc == DXT_ENOTFOUND)
 		rc = op_fail(&o, DXT_ENOTFOUND, "no run with id %s", id);
-	if (rc != DXT_OK)
-		goto out;
-	r = (struct rd){s, DXT_OK, NULL};
-	read_run(&r, out);
-	if (r.rc != DXT_OK)
-		rc = op_read_fail(&o, &r);
+	if (rc == DXT_OK)
+		rc = op_read_row(&o, b.s, out, read_run);
 out:
 	if (rc != DXT_OK)
 		dxt_store_run_release(out);
@@ -1722,11 +1696,10 @@ int dxt_store_run_list(struct dxt_store *st,
 	int64_t cursor_at = INT64_MAX;
 	const char *cursor_id = "";
 	enum stmt_id sid;
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	size_t cap = 0;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "list runs");
@@ -1744,14 +1717,11 @@ int dxt_store_run_list(struct dxt_store *st,
 	if (rc != DXT_OK)
 		goto out;
 	if (f->after != NULL) {
-		rc = op_stmt(&o, S_RUN_CURSOR, &s);
+		rc = op_bind(&o, S_RUN_CURSOR, &b);
 		if (rc != DXT_OK)
 			goto out;
-		b = (struct bnd){s, SQLITE_OK};
 		b_text(&b, 1, f->after);
-		rc = op_bound(&o, &b);
-		if (rc == DXT_OK)
-			rc = op_row(&o, s);
+		rc = op_fetch(&o, &b);
 		if (rc == DXT_ENOTFOUND)
 			rc = op_fail(&o, DXT_EINVAL,
 				     "the page cursor \"after\" names run %s, "
@@ -1760,16 +1730,15 @@ int dxt_store_run_list(struct dxt_store *st,
 				     f->after);
 		if (rc != DXT_OK)
 			goto out;
-		cursor_at = sqlite3_column_int64(s, 0);
+		cursor_at = sqlite3_column_int64(b.s, 0);
 		cursor_id = f->after;
 	}
 	sid = f->pipeline != NULL
 		      ? (f->has_status ? S_RUN_PAGE_BOTH : S_RUN_PAGE_PIPE)
 		      : (f->has_status ? S_RUN_PAGE_STATUS : S_RUN_PAGE_ALL);
-	rc = op_stmt(&o, sid, &s);
+	rc = op_bind(&o, sid, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, f->pipeline);
 	b_text(&b, 2, f->has_status ? dxt_run_status_name(f->status) : NULL);
 	b_int(&b, 3, cursor_at);
@@ -1779,19 +1748,19 @@ int dxt_store_run_list(struct dxt_store *st,
 	rc = op_bound(&o, &b);
 	if (rc != DXT_OK)
 		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = op_step(&o, b.s)) == DXT_OK) {
 		if (out->n == (size_t)limit) {
 			out->next = strdup(out->items[out->n - 1].id);
 			if (out->next == NULL)
 				rc = op_nomem(&o);
 			goto out;
 		}
-		rc = op_push_run(&o, s, out, &cap);
+		rc = op_push_run(&o, b.s, out, &cap);
 		if (rc != DXT_OK)
 			goto out;
 	}
-	if (src != SQLITE_DONE)
-		rc = op_sqlite_fail(&o, src);
+	if (rc == DXT_ENOTFOUND)
+		rc = DXT_OK;
 out:
 	if (rc != DXT_OK)
 		dxt_store_run_list_free(out);
@@ -1802,11 +1771,9 @@ int dxt_store_run_list_status(struct dxt_store *st, enum dxt_run_status status,
 			      struct dxt_store_run_list *out,
 			      struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
-	size_t cap = 0;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "list %s runs",
@@ -1816,21 +1783,12 @@ int dxt_store_run_list_status(struct dxt_store *st, enum dxt_run_status status,
 		rc = op_fail(&o, DXT_EINVAL, "unknown status %d", (int)status);
 		goto out;
 	}
-	rc = op_stmt(&o, S_RUN_BY_STATUS, &s);
+	rc = op_bind(&o, S_RUN_BY_STATUS, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, dxt_run_status_name(status));
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		rc = op_push_run(&o, s, out, &cap);
-		if (rc != DXT_OK)
-			goto out;
-	}
-	if (src != SQLITE_DONE)
-		rc = op_sqlite_fail(&o, src);
+	rc = op_rows(&o, &b, (void **)&out->items, &out->n,
+		     sizeof(out->items[0]), read_run);
 out:
 	if (rc != DXT_OK)
 		dxt_store_run_list_free(out);
@@ -1841,26 +1799,28 @@ int dxt_store_run_interrupt_all(struct dxt_store *st,
 				struct dxt_store_run_list *out,
 				struct dxt_error *err)
 {
+	/* Streams first: their condition reads the runs' old status. */
+	static const enum stmt_id steps[] = {S_RUN_INTERRUPT_STREAMS,
+					     S_RUN_INTERRUPT};
 	struct dxt_store_run_list tmp = {0};
 	struct dxt_store_run_list *l = out ? out : &tmp;
 	int64_t now = dxt_now_us();
 	char **ids = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	size_t lcap = 0;
-	int rc, src;
+	int rc;
 
 	memset(l, 0, sizeof(*l));
 	op_start(&o, st, err, "mark interrupted runs");
 	rc = op_begin(&o);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_RUN_ACTIVE_IDS, &s);
+		rc = op_bind(&o, S_RUN_ACTIVE_IDS, &b);
 	if (rc != DXT_OK)
 		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 0);
+	while ((rc = op_step(&o, b.s)) == DXT_OK) {
+		const char *id = (const char *)sqlite3_column_text(b.s, 0);
 
 		if (list_push((void **)&ids, &n, &cap, sizeof(*ids)) !=
 			    DXT_OK ||
@@ -1869,39 +1829,23 @@ int dxt_store_run_interrupt_all(struct dxt_store *st,
 			goto out;
 		}
 	}
-	if (src != SQLITE_DONE) {
-		rc = op_sqlite_fail(&o, src);
-		goto out;
-	}
-	/* Streams first: their condition reads the runs' old status. */
-	rc = op_stmt(&o, S_RUN_INTERRUPT_STREAMS, &s);
-	if (rc != DXT_OK)
-		goto out;
-	b = (struct bnd){s, SQLITE_OK};
-	b_int(&b, 1, now);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
-	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_RUN_INTERRUPT, &s);
-	if (rc != DXT_OK)
-		goto out;
-	b = (struct bnd){s, SQLITE_OK};
-	b_int(&b, 1, now);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
-	for (size_t i = 0; rc == DXT_OK && i < n; i++) {
-		rc = op_stmt(&o, S_RUN_GET, &s);
+	if (rc == DXT_ENOTFOUND)
+		rc = DXT_OK;
+	for (size_t i = 0; rc == DXT_OK && i < N_ELEMS(steps); i++) {
+		rc = op_bind(&o, steps[i], &b);
 		if (rc != DXT_OK)
 			break;
-		b = (struct bnd){s, SQLITE_OK};
+		b_int(&b, 1, now);
+		rc = op_exec(&o, &b);
+	}
+	for (size_t i = 0; rc == DXT_OK && i < n; i++) {
+		rc = op_bind(&o, S_RUN_GET, &b);
+		if (rc != DXT_OK)
+			break;
 		b_text(&b, 1, ids[i]);
-		rc = op_bound(&o, &b);
+		rc = op_fetch(&o, &b);
 		if (rc == DXT_OK)
-			rc = op_row(&o, s);
-		if (rc == DXT_OK)
-			rc = op_push_run(&o, s, l, &lcap);
+			rc = op_push_run(&o, b.s, l, &lcap);
 	}
 	if (rc == DXT_OK)
 		rc = op_commit(&o);
@@ -1944,7 +1888,6 @@ int dxt_store_stream_run_upsert(struct dxt_store *st,
 				const struct dxt_store_stream_run *sr,
 				struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -1964,10 +1907,9 @@ int dxt_store_stream_run_upsert(struct dxt_store *st,
 	if (rc == DXT_OK)
 		rc = op_run_exists(&o, sr->run_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_SR_UPSERT, &s);
+		rc = op_bind(&o, S_SR_UPSERT, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, sr->run_id);
 	b_text(&b, 2, sr->stream);
 	b_text(&b, 3, phase_name(sr->phase));
@@ -1983,26 +1925,22 @@ int dxt_store_stream_run_upsert(struct dxt_store *st,
 	b_json(&b, 13, sr->watermark_from);
 	b_json(&b, 14, sr->watermark_to);
 	b_error(&b, 15, &sr->error);
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE) {
-		rc = op_write_fail(&o, rc, "conflict");
-		goto out;
-	}
-	rc = op_commit(&o);
+	rc = op_write(&o, &b, "conflict");
+	if (rc == DXT_OK)
+		rc = op_commit(&o);
 out:
 	return op_end(&o, rc);
 }
 
-static void read_stream_run(struct rd *r, struct dxt_store_stream_run *sr)
+/* Reads an SR_COLS row into a struct dxt_store_stream_run. */
+static void read_stream_run(struct rd *r, void *item)
 {
 	static const char *const phases[] = {"pending", "extracting", "staged",
 					     "loading", "loaded",     "failed",
 					     "skipped"};
 	static const char *const emodes[] = {"full", "incremental"};
 	static const char *const lmodes[] = {"append", "replace", "upsert"};
+	struct dxt_store_stream_run *sr = item;
 
 	sr->run_id = r_str(r, 0);
 	sr->stream = r_str(r, 1);
@@ -2029,11 +1967,9 @@ int dxt_store_stream_run_list(struct dxt_store *st, const char *run_id,
 			      struct dxt_store_stream_run_list *out,
 			      struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
-	size_t cap = 0;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "list streams of run %s", run_id);
@@ -2041,30 +1977,12 @@ int dxt_store_stream_run_list(struct dxt_store *st, const char *run_id,
 	if (rc == DXT_OK)
 		rc = op_run_exists(&o, run_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_SR_LIST, &s);
+		rc = op_bind(&o, S_SR_LIST, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, run_id);
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rd r = {s, DXT_OK, NULL};
-
-		if (list_push((void **)&out->items, &out->n, &cap,
-			      sizeof(out->items[0])) != DXT_OK) {
-			rc = op_nomem(&o);
-			goto out;
-		}
-		read_stream_run(&r, &out->items[out->n - 1]);
-		if (r.rc != DXT_OK) {
-			rc = op_read_fail(&o, &r);
-			goto out;
-		}
-	}
-	if (src != SQLITE_DONE)
-		rc = op_sqlite_fail(&o, src);
+	rc = op_rows(&o, &b, (void **)&out->items, &out->n,
+		     sizeof(out->items[0]), read_stream_run);
 out:
 	if (rc != DXT_OK)
 		dxt_store_stream_run_list_free(out);
@@ -2095,9 +2013,12 @@ void dxt_store_stream_run_list_free(struct dxt_store_stream_run_list *l)
 
 /* --- watermarks ---------------------------------------------------------- */
 
-/* Reads a WM_COLS row (pending rows use the same column order). */
-static void read_watermark(struct rd *r, struct dxt_store_watermark *w)
+/* Reads a WM_COLS row into a struct dxt_store_watermark (pending rows use
+ * the same column order). */
+static void read_watermark(struct rd *r, void *item)
 {
+	struct dxt_store_watermark *w = item;
+
 	w->pipeline = r_str(r, 0);
 	w->stream = r_str(r, 1);
 	w->field = r_str(r, 2);
@@ -2106,56 +2027,35 @@ static void read_watermark(struct rd *r, struct dxt_store_watermark *w)
 	w->run_id = r_str(r, 5);
 }
 
-/* Runs a watermark query and collects its rows. */
-static int op_watermark_rows(struct op *o, sqlite3_stmt *s,
+/* Runs a bound watermark query and collects its rows. */
+static int op_watermark_rows(struct op *o, const struct bnd *b,
 			     struct dxt_store_watermark_list *out)
 {
-	size_t cap = 0;
-	int src;
-
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rd r = {s, DXT_OK, NULL};
-
-		if (list_push((void **)&out->items, &out->n, &cap,
-			      sizeof(out->items[0])) != DXT_OK)
-			return op_nomem(o);
-		read_watermark(&r, &out->items[out->n - 1]);
-		if (r.rc != DXT_OK)
-			return op_read_fail(o, &r);
-	}
-	return src == SQLITE_DONE ? DXT_OK : op_sqlite_fail(o, src);
+	return op_rows(o, b, (void **)&out->items, &out->n,
+		       sizeof(out->items[0]), read_watermark);
 }
 
 int dxt_store_watermark_get(struct dxt_store *st, const char *pipeline,
 			    const char *stream, struct dxt_store_watermark *out,
 			    struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
-	struct rd r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "get watermark of pipeline %s stream %s",
 		 pipeline, stream);
-	rc = op_stmt(&o, S_WM_GET, &s);
+	rc = op_bind(&o, S_WM_GET, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
 	b_text(&b, 2, stream);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+	rc = op_fetch(&o, &b);
 	if (rc == DXT_ENOTFOUND)
 		rc = op_fail(&o, DXT_ENOTFOUND, "no watermark stored");
-	if (rc != DXT_OK)
-		goto out;
-	r = (struct rd){s, DXT_OK, NULL};
-	read_watermark(&r, out);
-	if (r.rc != DXT_OK)
-		rc = op_read_fail(&o, &r);
+	if (rc == DXT_OK)
+		rc = op_read_row(&o, b.s, out, read_watermark);
 out:
 	if (rc != DXT_OK)
 		dxt_store_watermark_release(out);
@@ -2166,7 +2066,6 @@ int dxt_store_watermark_list(struct dxt_store *st, const char *pipeline,
 			     struct dxt_store_watermark_list *out,
 			     struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2177,14 +2076,11 @@ int dxt_store_watermark_list(struct dxt_store *st, const char *pipeline,
 	if (rc == DXT_OK)
 		rc = op_pipeline_live(&o, pipeline);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_WM_LIST, &s);
+		rc = op_bind(&o, S_WM_LIST, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_watermark_rows(&o, s, out);
+	rc = op_watermark_rows(&o, &b, out);
 out:
 	if (rc != DXT_OK)
 		dxt_store_watermark_list_free(out);
@@ -2196,7 +2092,6 @@ int dxt_store_watermark_set(struct dxt_store *st, const char *pipeline,
 			    const json_t *value, const char *run_id,
 			    struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2214,19 +2109,16 @@ int dxt_store_watermark_set(struct dxt_store *st, const char *pipeline,
 	if (rc == DXT_OK && run_id != NULL)
 		rc = op_run_exists(&o, run_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_WM_SET, &s);
+		rc = op_bind(&o, S_WM_SET, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
 	b_text(&b, 2, stream);
 	b_text(&b, 3, field);
 	b_json(&b, 4, value);
 	b_int(&b, 5, dxt_now_us());
 	b_text(&b, 6, run_id);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK)
 		rc = op_commit(&o);
 out:
@@ -2237,7 +2129,6 @@ int dxt_store_watermark_reset(struct dxt_store *st, const char *pipeline,
 			      const char *stream, struct dxt_error *err)
 {
 	static const enum stmt_id steps[] = {S_WM_DEL, S_PEND_DEL};
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2253,15 +2144,12 @@ int dxt_store_watermark_reset(struct dxt_store *st, const char *pipeline,
 	if (rc == DXT_OK)
 		rc = op_pipeline_live(&o, pipeline);
 	for (size_t i = 0; rc == DXT_OK && i < N_ELEMS(steps); i++) {
-		rc = op_stmt(&o, steps[i], &s);
+		rc = op_bind(&o, steps[i], &b);
 		if (rc != DXT_OK)
 			break;
-		b = (struct bnd){s, SQLITE_OK};
 		b_text(&b, 1, pipeline);
 		b_text(&b, 2, stream);
-		rc = op_bound(&o, &b);
-		if (rc == DXT_OK)
-			rc = op_exec(&o, s);
+		rc = op_exec(&o, &b);
 	}
 	if (rc == DXT_OK)
 		rc = op_commit(&o);
@@ -2274,7 +2162,6 @@ int dxt_store_watermark_prepare(struct dxt_store *st, const char *pipeline,
 				struct dxt_error *err)
 {
 	char *holder = NULL;
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2294,17 +2181,14 @@ int dxt_store_watermark_prepare(struct dxt_store *st, const char *pipeline,
 	if (rc == DXT_OK)
 		rc = op_run_exists(&o, run_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_PEND_HOLDER, &s);
+		rc = op_bind(&o, S_PEND_HOLDER, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
 	b_text(&b, 2, stream);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+	rc = op_fetch(&o, &b);
 	if (rc == DXT_OK) {
-		const char *h = (const char *)sqlite3_column_text(s, 0);
+		const char *h = (const char *)sqlite3_column_text(b.s, 0);
 
 		holder = strdup(h ? h : "");
 		if (holder == NULL) {
@@ -2318,15 +2202,12 @@ int dxt_store_watermark_prepare(struct dxt_store *st, const char *pipeline,
 	if (holder != NULL && strcmp(holder, run_id) != 0) {
 		/* A retry takes over the pending value of a run it repeats;
 		 * any other run must wait until that value is resolved. */
-		rc = op_stmt(&o, S_RUN_ANCESTOR, &s);
+		rc = op_bind(&o, S_RUN_ANCESTOR, &b);
 		if (rc != DXT_OK)
 			goto out;
-		b = (struct bnd){s, SQLITE_OK};
 		b_text(&b, 1, run_id);
 		b_text(&b, 2, holder);
-		rc = op_bound(&o, &b);
-		if (rc == DXT_OK)
-			rc = op_row(&o, s);
+		rc = op_fetch(&o, &b);
 		if (rc == DXT_ENOTFOUND)
 			rc = op_fail(&o, DXT_EEXISTS,
 				     "run %s holds a pending watermark for "
@@ -2337,19 +2218,16 @@ int dxt_store_watermark_prepare(struct dxt_store *st, const char *pipeline,
 		if (rc != DXT_OK)
 			goto out;
 	}
-	rc = op_stmt(&o, S_PEND_PUT, &s);
+	rc = op_bind(&o, S_PEND_PUT, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
 	b_text(&b, 2, stream);
 	b_text(&b, 3, field);
 	b_json(&b, 4, value);
 	b_text(&b, 5, run_id);
 	b_int(&b, 6, dxt_now_us());
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK)
 		rc = op_commit(&o);
 out:
@@ -2363,7 +2241,6 @@ static int watermark_resolve(struct dxt_store *st, const char *pipeline,
 			     const char *stream, const char *run_id,
 			     bool commit, struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2373,29 +2250,23 @@ static int watermark_resolve(struct dxt_store *st, const char *pipeline,
 		 commit ? "commit" : "abort", pipeline, stream, run_id);
 	rc = op_begin(&o);
 	if (rc == DXT_OK && commit) {
-		rc = op_stmt(&o, S_PEND_COMMIT, &s);
+		rc = op_bind(&o, S_PEND_COMMIT, &b);
 		if (rc != DXT_OK)
 			goto out;
-		b = (struct bnd){s, SQLITE_OK};
 		b_text(&b, 1, pipeline);
 		b_text(&b, 2, stream);
 		b_text(&b, 3, run_id);
 		b_int(&b, 4, dxt_now_us());
-		rc = op_bound(&o, &b);
-		if (rc == DXT_OK)
-			rc = op_exec(&o, s);
+		rc = op_exec(&o, &b);
 	}
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_PEND_DEL_RUN, &s);
+		rc = op_bind(&o, S_PEND_DEL_RUN, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
 	b_text(&b, 2, stream);
 	b_text(&b, 3, run_id);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK && sqlite3_changes(st->db) == 0)
 		rc = op_fail(&o, DXT_ENOTFOUND,
 			     "run %s has no pending watermark for this stream",
@@ -2424,7 +2295,6 @@ int dxt_store_watermark_pending(struct dxt_store *st, const char *pipeline,
 				struct dxt_store_watermark_list *out,
 				struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2435,14 +2305,11 @@ int dxt_store_watermark_pending(struct dxt_store *st, const char *pipeline,
 			 "list pending watermarks of pipeline %s", pipeline);
 	else
 		op_start(&o, st, err, "list pending watermarks");
-	rc = op_stmt(&o, S_PEND_LIST, &s);
+	rc = op_bind(&o, S_PEND_LIST, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, pipeline);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_watermark_rows(&o, s, out);
+	rc = op_watermark_rows(&o, &b, out);
 out:
 	if (rc != DXT_OK)
 		dxt_store_watermark_list_free(out);
@@ -2478,7 +2345,6 @@ int dxt_store_event_append(struct dxt_store *st, const char *run_id,
 			   const char *stream, const char *message,
 			   struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
 	int rc;
@@ -2492,22 +2358,32 @@ int dxt_store_event_append(struct dxt_store *st, const char *run_id,
 	if (rc == DXT_OK)
 		rc = op_run_exists(&o, run_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_EV_APPEND, &s);
+		rc = op_bind(&o, S_EV_APPEND, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, run_id);
 	b_int(&b, 2, time != 0 ? time : dxt_now_us());
 	b_text(&b, 3, level_name(level));
 	b_text(&b, 4, stream);
 	b_text(&b, 5, message);
-	rc = op_bound(&o, &b);
-	if (rc == DXT_OK)
-		rc = op_exec(&o, s);
+	rc = op_exec(&o, &b);
 	if (rc == DXT_OK)
 		rc = op_commit(&o);
 out:
 	return op_end(&o, rc);
+}
+
+/* Reads an EV_LIST row into a struct dxt_store_event. */
+static void read_event(struct rd *r, void *item)
+{
+	struct dxt_store_event *e = item;
+
+	e->seq = r_int(r, 0);
+	e->time = r_int(r, 1);
+	e->level = (enum dxt_log_level)r_enum(
+		r, 2, level_names, N_ELEMS(level_names), DXT_LOG_INFO);
+	e->stream = r_str(r, 3);
+	e->message = r_str(r, 4);
 }
 
 int dxt_store_event_list(struct dxt_store *st, const char *run_id,
@@ -2515,11 +2391,9 @@ int dxt_store_event_list(struct dxt_store *st, const char *run_id,
 			 struct dxt_store_event_list *out,
 			 struct dxt_error *err)
 {
-	sqlite3_stmt *s = NULL;
 	struct bnd b;
 	struct op o;
-	size_t cap = 0;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "list events of run %s", run_id);
@@ -2531,39 +2405,14 @@ int dxt_store_event_list(struct dxt_store *st, const char *run_id,
 	if (rc == DXT_OK)
 		rc = op_run_exists(&o, run_id);
 	if (rc == DXT_OK)
-		rc = op_stmt(&o, S_EV_LIST, &s);
+		rc = op_bind(&o, S_EV_LIST, &b);
 	if (rc != DXT_OK)
 		goto out;
-	b = (struct bnd){s, SQLITE_OK};
 	b_text(&b, 1, run_id);
 	b_int(&b, 2, after_seq);
 	b_int(&b, 3, limit > 0 ? limit : -1); /* -1: no limit in SQLite */
-	rc = op_bound(&o, &b);
-	if (rc != DXT_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rd r = {s, DXT_OK, NULL};
-		struct dxt_store_event *e;
-
-		if (list_push((void **)&out->items, &out->n, &cap,
-			      sizeof(out->items[0])) != DXT_OK) {
-			rc = op_nomem(&o);
-			goto out;
-		}
-		e = &out->items[out->n - 1];
-		e->seq = r_int(&r, 0);
-		e->time = r_int(&r, 1);
-		e->level = (enum dxt_log_level)r_enum(
-			&r, 2, level_names, N_ELEMS(level_names), DXT_LOG_INFO);
-		e->stream = r_str(&r, 3);
-		e->message = r_str(&r, 4);
-		if (r.rc != DXT_OK) {
-			rc = op_read_fail(&o, &r);
-			goto out;
-		}
-	}
-	if (src != SQLITE_DONE)
-		rc = op_sqlite_fail(&o, src);
+	rc = op_rows(&o, &b, (void **)&out->items, &out->n,
+		     sizeof(out->items[0]), read_event);
 out:
 	if (rc != DXT_OK)
 		dxt_store_event_list_free(out);
@@ -2589,7 +2438,7 @@ int dxt_store_counts(struct dxt_store *st, struct dxt_store_counts *out,
 {
 	sqlite3_stmt *s = NULL;
 	struct op o;
-	int rc, src;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	op_start(&o, st, err, "count runs");
@@ -2598,20 +2447,18 @@ int dxt_store_counts(struct dxt_store *st, struct dxt_store_counts *out,
 		rc = op_stmt(&o, S_CNT_STATUS, &s);
 	if (rc != DXT_OK)
 		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = op_step(&o, s)) == DXT_OK) {
 		int k = name_index(status_names, N_ELEMS(status_names),
 				   (const char *)sqlite3_column_text(s, 0));
 
 		if (k >= 0)
 			out->runs[k] = (uint64_t)sqlite3_column_int64(s, 1);
 	}
-	if (src != SQLITE_DONE) {
-		rc = op_sqlite_fail(&o, src);
+	if (rc != DXT_ENOTFOUND)
 		goto out;
-	}
 	rc = op_stmt(&o, S_CNT_TOTALS, &s);
 	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+		rc = op_step(&o, s);
 	if (rc != DXT_OK)
 		goto out;
 	{
@@ -2624,7 +2471,7 @@ int dxt_store_counts(struct dxt_store *st, struct dxt_store_counts *out,
 	}
 	rc = op_stmt(&o, S_CNT_PIPES, &s);
 	if (rc == DXT_OK)
-		rc = op_row(&o, s);
+		rc = op_step(&o, s);
 	if (rc != DXT_OK)
 		goto out;
 	out->pipelines = (uint64_t)sqlite3_column_int64(s, 0);
