@@ -457,6 +457,147 @@ int dxt_buffer_verify(const char *dir, struct dxt_error *err)
 	return rc;
 }
 
+/* --- rejects ----------------------------------------------------------------- */
+
+/*
+ * rejects.jsonl of a stream folder. The writer (extract side) and the
+ * reader (load side) each keep one of these and append to the same file:
+ * the lines are buffered and written with O_APPEND in large writes, each a
+ * whole number of lines.
+ */
+struct rejects {
+	const char *dir;         /* the stream folder, owned by the caller */
+	int fd;                  /* -1 until the first flush */
+	struct dxt_buf buf;      /* whole lines not written yet */
+	_Atomic uint64_t n;      /* lines added */
+};
+
+static void rejects_init(struct rejects *rj, const char *dir)
+{
+	memset(rj, 0, sizeof(*rj));
+	rj->dir = dir;
+	rj->fd = -1;
+}
+
+static int rejects_flush(struct rejects *rj, struct dxt_error *err)
+{
+	size_t off = 0;
+
+	if (rj->buf.len == 0)
+		return DXT_OK;
+	if (rj->fd < 0) {
+		char *path = path_join(rj->dir, REJECTS_NAME);
+
+		if (path == NULL)
+			return dxt_error_set(err, DXT_ENOMEM, "out of memory");
+		rj->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			      0644);
+		if (rj->fd < 0) {
+			int rc = dxt_error_set(err, DXT_EIO, "%s: cannot "
+					       "open: %s", path,
+					       strerror(errno));
+			free(path);
+			return rc;
+		}
+		free(path);
+	}
+	while (off < rj->buf.len) {
+		ssize_t n = write(rj->fd, rj->buf.data + off,
+				  rj->buf.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dxt_error_set(err, DXT_EIO, "%s/%s: write "
+					     "failed: %s", rj->dir, REJECTS_NAME,
+					     strerror(errno));
+		off += (size_t)n;
+	}
+	rj->buf.len = 0;
+	return DXT_OK;
+}
+
+/* Writes what is buffered (a failure is dropped: this runs on teardown)
+ * and frees everything. */
+static void rejects_close(struct rejects *rj)
+{
+	if (rj->dir != NULL)
+		rejects_flush(rj, NULL);
+	if (rj->fd >= 0)
+		close(rj->fd);
+	rj->fd = -1;
+	dxt_buf_free(&rj->buf);
+}
+
+/* A JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
+static json_t *text_value(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p, *end = s + n;
+	struct dxt_buf b = {0};
+	json_t *v = json_stringn(p, n);
+
+	if (v != NULL)
+		return v;
+	while (s < end) {
+		size_t k = dxt_utf8_seq(s, end);
+		int rc = k ? dxt_buf_append(&b, s, k)
+			   : dxt_buf_append(&b, "\xEF\xBF\xBD", 3);
+		if (rc != DXT_OK) {
+			dxt_buf_free(&b);
+			return NULL;
+		}
+		s += k ? k : 1;
+	}
+	v = json_stringn(b.len ? (const char *)b.data : "", b.len);
+	dxt_buf_free(&b);
+	return v;
+}
+
+static json_t *count_or_null(uint64_t v)
+{
+	return v ? json_integer((json_int_t)v) : json_null();
+}
+
+/*
+ * Appends one line: {"row", "file", "line", "column", "reason", "raw",
+ * "stage"}. `stage` says which side rejected the row ("extract", "load").
+ */
+static int rejects_add(struct rejects *rj, const char *stage, uint64_t row,
+		       const char *file, uint64_t line, uint64_t column,
+		       const char *reason, const char *raw, size_t raw_len,
+		       struct dxt_error *err)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	size_t n;
+
+	if (ok) {
+		set_new(o, "row", json_integer((json_int_t)row), &ok);
+		set_new(o, "file", file ? text_value(file, strlen(file))
+					: json_null(), &ok);
+		set_new(o, "line", count_or_null(line), &ok);
+		set_new(o, "column", count_or_null(column), &ok);
+		set_new(o, "reason", text_value(reason ? reason : "",
+						reason ? strlen(reason) : 0),
+			&ok);
+		set_new(o, "raw", raw ? text_value(raw, raw_len) : json_null(),
+			&ok);
+		set_new(o, "stage", json_string(stage), &ok);
+	}
+	n = ok ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
+	if (n == 0 || dxt_buf_reserve(&rj->buf, n + 1) != DXT_OK) {
+		json_decref(o);
+		return dxt_error_set(err, DXT_ENOMEM, "out of memory");
+	}
+	json_dumpb(o, (char *)rj->buf.data + rj->buf.len, n, JSON_COMPACT);
+	json_decref(o);
+	rj->buf.len += n;
+	rj->buf.data[rj->buf.len++] = '\n';
+	atomic_fetch_add(&rj->n, 1);
+	if (rj->buf.len >= REJECTS_FLUSH)
+		return rejects_flush(rj, err);
+	return DXT_OK;
+}
+
 /* --- writer ------------------------------------------------------------------ */
 
 struct dxt_buffer_writer {
@@ -480,12 +621,10 @@ struct dxt_buffer_writer {
 	struct dxt_batch slice; /* rows of a batch that straddles two parts */
 	bool slice_init;
 
-	int rejects_fd;
-	struct dxt_buf rejects;
+	struct rejects rj;
 
 	_Atomic uint64_t rows;
 	_Atomic uint64_t bytes;
-	_Atomic uint64_t nrejects;
 	bool failed;
 	bool committed;
 };
@@ -508,43 +647,6 @@ static int write_manifest(struct dxt_buffer_writer *w, struct dxt_error *err)
 	free(text);
 	free(path);
 	return rc;
-}
-
-static int flush_rejects(struct dxt_buffer_writer *w, struct dxt_error *err)
-{
-	size_t off = 0;
-
-	if (w->rejects.len == 0)
-		return DXT_OK;
-	if (w->rejects_fd < 0) {
-		char *path = path_join(w->dir, REJECTS_NAME);
-
-		if (path == NULL)
-			return dxt_error_set(err, DXT_ENOMEM, "out of memory");
-		w->rejects_fd = open(path, O_WRONLY | O_CREAT | O_APPEND |
-					   O_CLOEXEC, 0644);
-		if (w->rejects_fd < 0) {
-			int rc = dxt_error_set(err, DXT_EIO, "%s: cannot "
-					       "open: %s", path,
-					       strerror(errno));
-			free(path);
-			return rc;
-		}
-		free(path);
-	}
-	while (off < w->rejects.len) {
-		ssize_t n = write(w->rejects_fd, w->rejects.data + off,
-				  w->rejects.len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return dxt_error_set(err, DXT_EIO, "%s/%s: write "
-					     "failed: %s", w->dir, REJECTS_NAME,
-					     strerror(errno));
-		off += (size_t)n;
-	}
-	w->rejects.len = 0;
-	return DXT_OK;
 }
 
 /* Adds a closed file to the manifest (takes name and orig). */
@@ -639,7 +741,7 @@ static int finish_current(struct dxt_buffer_writer *w, struct dxt_error *err)
 	free(w->cur_tmp);
 	w->cur_tmp = NULL;
 	if (rc == DXT_OK)
-		rc = flush_rejects(w, err);
+		rc = rejects_flush(&w->rj, err);
 	if (rc == DXT_OK)
 		rc = write_manifest(w, err);
 	return rc;
@@ -715,13 +817,13 @@ int dxt_buffer_writer_open(const char *dir, const char *stream,
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return dxt_error_set(err, DXT_ENOMEM, "out of memory");
-	w->rejects_fd = -1;
 	w->opts = *opts;
 	w->fmt = fmt;
 	w->fopts.codec = opts->codec;
 	w->fopts.level = opts->level;
 	w->fopts.csv = opts->csv;
 	w->dir = strdup(dir);
+	rejects_init(&w->rj, w->dir);
 	w->m.stream = strdup(stream ? stream : "");
 	w->m.format = strdup(passthrough ? DXT_BUFFER_PASSTHROUGH : fmt->name);
 	w->m.codec = opts->codec;
@@ -1029,70 +1131,13 @@ int dxt_buffer_writer_watermark(struct dxt_buffer_writer *w,
 	return DXT_OK;
 }
 
-/* A JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
-static json_t *text_value(const char *p, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)p, *end = s + n;
-	struct dxt_buf b = {0};
-	json_t *v = json_stringn(p, n);
-
-	if (v != NULL)
-		return v;
-	while (s < end) {
-		size_t k = dxt_utf8_seq(s, end);
-		int rc = k ? dxt_buf_append(&b, s, k)
-			   : dxt_buf_append(&b, "\xEF\xBF\xBD", 3);
-		if (rc != DXT_OK) {
-			dxt_buf_free(&b);
-			return NULL;
-		}
-		s += k ? k : 1;
-	}
-	v = json_stringn(b.len ? (const char *)b.data : "", b.len);
-	dxt_buf_free(&b);
-	return v;
-}
-
-static json_t *count_or_null(uint64_t v)
-{
-	return v ? json_integer((json_int_t)v) : json_null();
-}
-
 int dxt_buffer_writer_reject(struct dxt_buffer_writer *w, uint64_t row,
 			     const char *file, uint64_t line, uint64_t column,
 			     const char *reason, const char *raw,
 			     size_t raw_len, struct dxt_error *err)
 {
-	json_t *o = json_object();
-	bool ok = o != NULL;
-	size_t n;
-
-	if (ok) {
-		set_new(o, "row", json_integer((json_int_t)row), &ok);
-		set_new(o, "file", file ? text_value(file, strlen(file))
-					: json_null(), &ok);
-		set_new(o, "line", count_or_null(line), &ok);
-		set_new(o, "column", count_or_null(column), &ok);
-		set_new(o, "reason", text_value(reason ? reason : "",
-						reason ? strlen(reason) : 0),
-			&ok);
-		set_new(o, "raw", raw ? text_value(raw, raw_len) : json_null(),
-			&ok);
-	}
-	n = ok ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
-	if (n == 0 || dxt_buf_reserve(&w->rejects, n + 1) != DXT_OK) {
-		json_decref(o);
-		return dxt_error_set(err, DXT_ENOMEM, "out of memory");
-	}
-	json_dumpb(o, (char *)w->rejects.data + w->rejects.len, n,
-		   JSON_COMPACT);
-	json_decref(o);
-	w->rejects.len += n;
-	w->rejects.data[w->rejects.len++] = '\n';
-	atomic_fetch_add(&w->nrejects, 1);
-	if (w->rejects.len >= REJECTS_FLUSH)
-		return flush_rejects(w, err);
-	return DXT_OK;
+	return rejects_add(&w->rj, "extract", row, file, line, column, reason,
+			   raw, raw_len, err);
 }
 
 uint64_t dxt_buffer_writer_rows(const struct dxt_buffer_writer *w)
@@ -1107,7 +1152,7 @@ uint64_t dxt_buffer_writer_bytes(const struct dxt_buffer_writer *w)
 
 uint64_t dxt_buffer_writer_rejects(const struct dxt_buffer_writer *w)
 {
-	return atomic_load(&w->nrejects);
+	return atomic_load(&w->rj.n);
 }
 
 int dxt_buffer_writer_commit(struct dxt_buffer_writer *w,
@@ -1122,7 +1167,7 @@ int dxt_buffer_writer_commit(struct dxt_buffer_writer *w,
 				     w->cur_orig);
 	rc = w->os != NULL ? finish_current(w, err) : DXT_OK;
 	if (rc == DXT_OK)
-		rc = flush_rejects(w, err);
+		rc = rejects_flush(&w->rj, err);
 	if (rc == DXT_OK) {
 		w->m.complete = true;
 		rc = write_manifest(w, err);
@@ -1143,11 +1188,7 @@ void dxt_buffer_writer_destroy(struct dxt_buffer_writer *w)
 		return;
 	abort_current(w);
 	/* Rejects of a failed extract are kept: they explain the failure. */
-	if (w->dir != NULL)
-		flush_rejects(w, NULL);
-	if (w->rejects_fd >= 0)
-		close(w->rejects_fd);
-	dxt_buf_free(&w->rejects);
+	rejects_close(&w->rj);
 	if (w->slice_init)
 		dxt_batch_release(&w->slice);
 	manifest_clear(&w->m);
@@ -1175,6 +1216,10 @@ struct dxt_buffer_reader {
 	size_t file;                   /* next file for _next_file() */
 	char *file_path;
 	uint64_t rows;
+
+	/* The loader's rejects: touched only by dxt_buffer_reader_reject(),
+	 * which MAY run while another thread reads batches. */
+	struct rejects rj;
 };
 
 int dxt_buffer_reader_open(const char *dir,
@@ -1205,6 +1250,7 @@ int dxt_buffer_reader_open(const char *dir,
 		return dxt_error_set(err, DXT_ENOMEM, "out of memory");
 	}
 	r->m = m;
+	rejects_init(&r->rj, r->dir);
 	if (strcmp(m->format, DXT_BUFFER_PASSTHROUGH) != 0) {
 		r->fmt = dxt_format_find(m->format);
 		if (r->fmt == NULL) {
@@ -1422,11 +1468,30 @@ uint64_t dxt_buffer_reader_rows(const struct dxt_buffer_reader *r)
 	return r->rows;
 }
 
+int dxt_buffer_reader_reject(struct dxt_buffer_reader *r, uint64_t row,
+			     const char *reason, const char *raw,
+			     size_t raw_len, struct dxt_error *err)
+{
+	int rc = rejects_add(&r->rj, "load", row, NULL, 0, 0, reason, raw,
+			     raw_len, err);
+
+	if (rc != DXT_OK)
+		dxt_error_prefix(err, "stream %s: buffer: ", r->m->stream);
+	return rc;
+}
+
+uint64_t dxt_buffer_reader_rejects(const struct dxt_buffer_reader *r)
+{
+	return atomic_load(&r->rj.n);
+}
+
 void dxt_buffer_reader_destroy(struct dxt_buffer_reader *r)
 {
 	if (r == NULL)
 		return;
 	close_part(r);
+	/* Loader rejects stay when the load fails: they explain it. */
+	rejects_close(&r->rj);
 	if (r->batch_init)
 		dxt_batch_release(&r->batch);
 	free(r->file_path);

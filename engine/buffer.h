@@ -8,6 +8,7 @@
  *   files/<name>            passthrough: staged files under their own names
  *   manifest.json           the truth about what is staged
  *   rejects.jsonl           rows skipped with on_error: skip, with reasons
+ *                           (by the extract and by the load)
  *
  * manifest.json:
  *   {"version": 1, "stream": "orders", "format": "csv", "compression": "zstd",
@@ -142,7 +143,10 @@ int dxt_buffer_writer_watermark(struct dxt_buffer_writer *w,
 /*
  * Appends a rejected row to rejects.jsonl:
  * {"row": 7, "file": "in.csv", "line": 7, "column": 3, "reason": "...",
- *  "raw": "..."}. `file`, `raw` MAY be NULL; line/column 0 = unknown.
+ *  "raw": "...", "stage": "extract"}. `file`, `raw` MAY be NULL;
+ * line/column 0 = unknown (written as null). Invalid UTF-8 in the texts
+ * becomes U+FFFD. Lines are buffered and appended in large writes; the
+ * commit (or destroy) writes the rest.
  */
 int dxt_buffer_writer_reject(struct dxt_buffer_writer *w, uint64_t row,
 			     const char *file, uint64_t line, uint64_t column,
@@ -193,6 +197,26 @@ int dxt_buffer_reader_next_file(struct dxt_buffer_reader *r,
 				const char **path, struct dxt_error *err);
 /* Rows handed out by dxt_buffer_reader_next() so far. */
 uint64_t dxt_buffer_reader_rows(const struct dxt_buffer_reader *r);
+/*
+ * Loaders: appends a row the target refused (rejected under on_error: skip)
+ * to the same rejects.jsonl as the extract's rejects, in the same form:
+ * {"row": 7, "file": null, "line": null, "column": null, "reason": "...",
+ *  "raw": "...", "stage": "load"}. `row` is the row's 1-based position in
+ * the staged data; `raw` (MAY be NULL) is the row as the loader shows it,
+ * e.g. a JSON object. Lines are buffered and appended when enough are
+ * pending and when the reader is destroyed (also after a failed load: the
+ * rejects explain it).
+ *
+ * Thread: the loader's. This touches only the reader's reject state, so it
+ * MAY run while another thread (a prefetcher) calls
+ * dxt_buffer_reader_next() on the same reader; two threads MUST NOT call it
+ * at once.
+ */
+int dxt_buffer_reader_reject(struct dxt_buffer_reader *r, uint64_t row,
+			     const char *reason, const char *raw,
+			     size_t raw_len, struct dxt_error *err);
+/* Rows passed to dxt_buffer_reader_reject() so far. */
+uint64_t dxt_buffer_reader_rejects(const struct dxt_buffer_reader *r);
 /* Frees the reader. NULL is a no-op. */
 void dxt_buffer_reader_destroy(struct dxt_buffer_reader *r);
 

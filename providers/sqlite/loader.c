@@ -94,6 +94,8 @@ struct load {
 	uint64_t row_base;              /* rows of earlier batches */
 	uint64_t loaded;
 	uint64_t rejected;
+	struct dxt_buffer_reader *in;   /* rejects go to its rejects.jsonl */
+	struct dxt_buf raw;             /* a rejected row as a JSON object */
 };
 
 /* --- errors --------------------------------------------------------------- */
@@ -287,13 +289,46 @@ static bool row_level(int rc)
 	       primary == SQLITE_TOOBIG || primary == SQLITE_RANGE;
 }
 
-static void reject(struct load *l, uint64_t row, const char *reason)
+/* Row r of b as a JSON object of every field of the data, into l->raw. */
+static int row_json(struct load *l, const struct dxt_batch *b, size_t r)
 {
+	struct dxt_buf *out = &l->raw;
+
+	out->len = 0;
+	if (dxt_buf_putc(out, '{') != DXT_OK)
+		return DXT_ENOMEM;
+	for (size_t j = 0; j < b->ncols; j++) {
+		const struct dxt_field *f = &l->data->fields[j];
+
+		if ((j > 0 && dxt_buf_putc(out, ',') != DXT_OK) ||
+		    dxt_json_quote(out, f->name, strlen(f->name)) != DXT_OK ||
+		    dxt_buf_putc(out, ':') != DXT_OK ||
+		    dxt_value_format_json(&b->cols[j], f, r, out) != DXT_OK)
+			return DXT_ENOMEM;
+	}
+	return dxt_buf_putc(out, '}');
+}
+
+/*
+ * Row r of b (the row-th of the load) did not go in and load.on_error is
+ * skip: counts it, logs the first few, and appends it with its reason to
+ * the stream's rejects.jsonl.
+ */
+static int reject(struct load *l, const struct dxt_batch *b, size_t r,
+		  const char *reason, struct dxt_error *err)
+{
+	uint64_t row = l->row_base + r + 1;
+
 	l->rejected++;
 	if (l->rejected <= REJECTS_LOGGED)
 		dxt_op_log(l->ctx, DXT_LOG_WARN,
 			   "sqlite target %s: row %" PRIu64 " rejected: %s",
 			   l->what, row, reason);
+	if (row_json(l, b, r) != DXT_OK)
+		return nomem(err);
+	return dxt_buffer_reader_reject(l->in, row, reason,
+					(const char *)l->raw.data, l->raw.len,
+					err);
 }
 
 /* discard_row: the first field the table lacks that has a value, or -1. */
@@ -321,8 +356,7 @@ static int insert_one(struct load *l, const struct dxt_batch *b, size_t r,
 			 "column \"%s\" is not in the table "
 			 "(schema_policy discard_row)",
 			 l->data->fields[extra].name);
-		reject(l, row, reason);
-		return DXT_OK;
+		return reject(l, b, r, reason, err);
 	}
 	for (size_t j = 0; j < l->ncols; j++) {
 		const struct plan_col *pc = &l->cols[j];
@@ -343,8 +377,7 @@ static int insert_one(struct load *l, const struct dxt_batch *b, size_t r,
 					      "sqlite target %s: row %" PRIu64
 					      ", %s",
 					      l->what, row, reason);
-		reject(l, row, reason);
-		return DXT_OK;
+		return reject(l, b, r, reason, err);
 	}
 	rc = sqlite3_step(l->single);
 	sqlite3_reset(l->single);
@@ -353,8 +386,8 @@ static int insert_one(struct load *l, const struct dxt_batch *b, size_t r,
 		return DXT_OK;
 	}
 	if (l->skip && row_level(rc)) {
-		reject(l, row, sqlite3_errmsg(l->db));
-		return DXT_OK;
+		snprintf(reason, sizeof(reason), "%s", sqlite3_errmsg(l->db));
+		return reject(l, b, r, reason, err);
 	}
 	return target_error(l, rc, err, "row %" PRIu64, row);
 }
@@ -1113,6 +1146,7 @@ static int sqlite_load(const struct dxt_op_ctx *ctx,
 
 	memset(&l, 0, sizeof(l));
 	l.ctx = ctx;
+	l.in = in;
 	rc = run(&l, in, err);
 	sqlite3_finalize(l.multi);
 	sqlite3_finalize(l.single);
@@ -1134,6 +1168,7 @@ static int sqlite_load(const struct dxt_op_ctx *ctx,
 	free(l.cols);
 	free(l.extra);
 	free(l.scratch);
+	dxt_buf_free(&l.raw);
 	dxt_rel_schema_diff_free(&l.diff);
 	dxt__sqlite_table_free(&l.table);
 	dxt_rel_name_free(&l.name);

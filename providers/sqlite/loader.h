@@ -31,7 +31,9 @@
  * as TEXT, binary as BLOB, dates, times, timestamps and uuids as canonical
  * ISO / 8-4-4-4-12 text. NaN has no SQLite form (it would become NULL) and
  * is refused. With load.on_error: skip, rows that fail (constraints, NaN)
- * are counted as rejected and the rest loads. load.batch_size is the number
+ * are rejected and the rest loads: each goes to the stream's rejects.jsonl
+ * with its reason and the row as a JSON object (dxt_buffer_reader_reject),
+ * and the first few are logged. load.batch_size is the number
  * of rows between progress updates and cancellation checks.
  */
 #ifndef DXT_PROVIDERS_SQLITE_LOADER_H

@@ -745,6 +745,85 @@ START_TEST(rejects_file)
 }
 END_TEST
 
+/* The loader's rejects join the extract's in the same file, marked as
+ * load rejects, also when the load does not finish reading. */
+START_TEST(reader_rejects)
+{
+	char *base = tmpdir(), *dir = stream_dir(base), path[600], *text;
+	struct dxt_buffer_opts o = opts_for("csv", DXT_CODEC_ZSTD);
+	struct dxt_buffer_writer *w;
+	struct dxt_buffer_reader *r;
+	struct dxt_schema *s = schema();
+	struct dxt_batch b, *got;
+	struct dxt_error err;
+	json_t *j;
+	json_error_t jerr;
+	size_t len;
+	char *nl;
+
+	ck_assert_int_eq(dxt_buffer_writer_open(dir, "orders", &o, &w, &err),
+			 DXT_OK);
+	ck_assert_int_eq(dxt_buffer_writer_schema(w, s, &err), DXT_OK);
+	ck_assert_int_eq(dxt_batch_init(&b, s), DXT_OK);
+	fill(&b, 0, 10);
+	ck_assert_int_eq(dxt_buffer_writer_batch(w, &b, &err), DXT_OK);
+	ck_assert_int_eq(dxt_buffer_writer_reject(w, 4, "in.csv", 5, 2,
+						  "bad amount", "4,x", 3,
+						  &err), DXT_OK);
+	ck_assert_int_eq(dxt_buffer_writer_commit(w, &err), DXT_OK);
+	dxt_buffer_writer_destroy(w);
+
+	ck_assert_int_eq(dxt_buffer_reader_open(dir, NULL, &r, &err), DXT_OK);
+	ck_assert_int_eq(dxt_buffer_reader_next(r, &got, &err), 1);
+	ck_assert_int_eq(dxt_buffer_reader_reject(r, 3,
+						  "UNIQUE constraint failed",
+						  "{\"id\":3}", 8, &err),
+			 DXT_OK);
+	ck_assert_int_eq(dxt_buffer_reader_reject(r, 9, "NaN", NULL, 0, &err),
+			 DXT_OK);
+	ck_assert_uint_eq(dxt_buffer_reader_rejects(r), 2);
+	dxt_buffer_reader_destroy(r);
+
+	snprintf(path, sizeof(path), "%s/rejects.jsonl", dir);
+	ck_assert_int_eq(dxt_read_file(path, &text, &len, &err), DXT_OK);
+	/* The extract's line first, untouched. */
+	nl = strchr(text, '\n');
+	ck_assert_ptr_nonnull(nl);
+	j = json_loadb(text, (size_t)(nl - text), 0, &jerr);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "reason")),
+			 "bad amount");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "stage")),
+			 "extract");
+	json_decref(j);
+	j = json_loads(nl + 1, JSON_DISABLE_EOF_CHECK, &jerr);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "row")), 3);
+	ck_assert(json_is_null(json_object_get(j, "file")));
+	ck_assert(json_is_null(json_object_get(j, "line")));
+	ck_assert(json_is_null(json_object_get(j, "column")));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "reason")),
+			 "UNIQUE constraint failed");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "raw")),
+			 "{\"id\":3}");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "stage")),
+			 "load");
+	json_decref(j);
+	nl = strchr(nl + 1, '\n');
+	ck_assert_ptr_nonnull(nl);
+	j = json_loads(nl + 1, JSON_DISABLE_EOF_CHECK, &jerr);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "row")), 9);
+	ck_assert(json_is_null(json_object_get(j, "raw")));
+	json_decref(j);
+	ck_assert_ptr_null(strchr(strchr(nl + 1, '\n') + 1, '\n'));
+	free(text);
+	dxt_batch_release(&b);
+	dxt_schema_destroy(s);
+	cleanup(base, dir);
+}
+END_TEST
+
 START_TEST(empty_stream)
 {
 	char *base = tmpdir(), *dir = stream_dir(base);
@@ -819,6 +898,7 @@ Suite *dxt_test_buffer(void)
 	tcase_add_test(tc, passthrough_abandoned);
 	tcase_add_test(tc, records_into_wrong_format);
 	tcase_add_test(tc, rejects_file);
+	tcase_add_test(tc, reader_rejects);
 	tcase_add_test(tc, empty_stream);
 	tcase_add_test(tc, opts_defaults);
 	suite_add_tcase(s, tc);

@@ -768,6 +768,65 @@ START_TEST(load_value_errors)
 }
 END_TEST
 
+/* The line of rejects.jsonl in the folder staged last that holds `part`. */
+static json_t *reject_line(const char *part)
+{
+	char path[200], line[2048];
+	json_error_t jerr;
+	json_t *j = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/stage%d/rejects.jsonl", E.dir,
+		 E.nstage - 1);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "no %s", path);
+	while (j == NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, part) != NULL)
+			j = json_loads(line, 0, &jerr);
+	fclose(f);
+	ck_assert_msg(j != NULL, "no line with %s in %s", part, path);
+	return j;
+}
+
+START_TEST(skipped_rows_go_to_rejects)
+{
+	static const char *names[] = {"1", "a", "2", NULL, "3", "c"};
+	static const char *floats[] = {"7", "nan"};
+	struct dxt_load_result res;
+	json_t *j;
+
+	sql("CREATE TABLE t (id INTEGER, name TEXT NOT NULL)");
+	E.load.on_error = DXT_ON_ERROR_SKIP;
+	ck_assert_int_eq(load_rows("id:int64;name:string", names, 3, &res),
+			 DXT_OK);
+	ck_assert_uint_eq(res.rows_rejected, 1);
+	j = reject_line("NOT NULL");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "row")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "reason")),
+			 "NOT NULL constraint failed: t.name");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "raw")),
+			 "{\"id\":2,\"name\":null}");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "stage")),
+			 "load");
+	json_decref(j);
+
+	/* A value SQLite cannot hold names its column. */
+	json_decref(E.target);
+	E.target = json_pack("{s:s}", "name", "f");
+	ck_assert_int_eq(load_rows("id:int64;f:float64", floats, 1, &res),
+			 DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 0);
+	ck_assert_uint_eq(res.rows_rejected, 1);
+	j = reject_line("NaN");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "row")), 1);
+	assert_contains(json_string_value(json_object_get(j, "reason")),
+			"column \"f\": NaN");
+	assert_contains(json_string_value(json_object_get(j, "raw")),
+			"{\"id\":7,\"f\":");
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(many_rows_error_names_the_row)
 {
 	enum { N = 1000, BAD = 517 };
@@ -1252,6 +1311,7 @@ Suite *dxt_test_sqlite_provider(void)
 	tcase_add_test(ops, schema_policies);
 	tcase_add_test(ops, target_errors);
 	tcase_add_test(ops, load_value_errors);
+	tcase_add_test(ops, skipped_rows_go_to_rejects);
 	tcase_add_test(ops, many_rows_error_names_the_row);
 	tcase_add_test(ops, load_cancelled_rolls_back);
 	tcase_add_test(ops, pragmas_and_url);
