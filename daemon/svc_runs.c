@@ -53,9 +53,11 @@ static json_t *stream_json(const char *id, enum dxt_phase phase,
 		return NULL;
 	if (wm_field != NULL) {
 		json_decref(wm);
-		wm = json_pack("{s:s, s:O, s:O}", "field", wm_field, "from",
-			       wm_from ? wm_from : json_null(), "to",
-			       wm_to ? wm_to : json_null());
+		/* Copies: the values are shared with the loop thread, and a
+		 * response tree must be this thread's alone. */
+		wm = json_pack("{s:s, s:o, s:o}", "field", wm_field, "from",
+			       wm_from ? json_deep_copy(wm_from) : json_null(),
+			       "to", wm_to ? json_deep_copy(wm_to) : json_null());
 	}
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "phase", json_string(dxt_phase_name(phase)));
