@@ -222,3 +222,40 @@ t_daemon_config_errors() {
 	expect_eq "bad listen" "$rc" 2
 	expect_contains "listen" err.txt "is not HOST:PORT"
 }
+
+t_daemon_stream_parallelism() {
+	for n in 1 2 3; do
+		"$BUILD/tools/gen" 100000 >in$n.csv
+	done
+	cat >p.yaml <<'YAML'
+name: three
+source: {provider: local, path: .}
+target: {provider: sqlite, path: out.db}
+streams:
+  - {id: a, source: {type: file, file: in1.csv}, target: a}
+  - {id: b, source: {type: file, file: in2.csv}, target: b}
+  - {id: c, source: {type: file, file: in3.csv}, target: c}
+YAML
+	printf 'stream_parallelism: 1\nworkers: 4\n' >dxtd.yaml
+	dd_start --config dxtd.yaml
+	dd_create p.yaml
+	dd_start_run three
+	dd_wait "$DD_RUN" 60
+	expect_eq "status" "$DD_RUN_STATUS" succeeded
+	# One stream at a time: each starts once the one before it ended.
+	expect_eq "one at a time" "$(dd_j 'all(d["streams"][i]["started_at"] >= d["streams"][i - 1]["ended_at"] for i in (1, 2))')" True
+	expect_eq "rows" "$(dd_j 'd["stats"]["rows_loaded"]')" 300000
+	dd_finish
+}
+
+t_daemon_token() {
+	printf 'id\n1\n' >in.csv
+	printf 's3kr1t-token-value\n' >token
+	dd_start --token-file token
+	dd_expect "no token" 401 GET /v1/pipelines
+	dd_expect "wrong token" 401 GET /v1/pipelines -H 'Authorization: Bearer nope'
+	dd_expect "token" 200 GET /v1/pipelines -H 'Authorization: Bearer s3kr1t-token-value'
+	dd_expect "health needs none" 200 GET /healthz
+	dd_finish
+	expect_not_contains "token in the log" "$T/dxtd.log" "s3kr1t-token-value"
+}
