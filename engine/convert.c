@@ -429,6 +429,35 @@ bool dxt_parse_int64(const char *s, size_t n, int64_t *out)
 /* --- doubles -------------------------------------------------------------- */
 
 /*
+ * Parses the optional exponent part of a number ("e" or "E", an optional
+ * sign, digits) at p and adds its value to *exp10. The magnitude stops
+ * growing at 10^8, far past every range that matters, so it cannot
+ * overflow. Returns the end of the exponent (p itself when there is none),
+ * or NULL when the "e" is not followed by digits.
+ */
+static inline const char *parse_exponent(const char *p, const char *e,
+					 int64_t *exp10)
+{
+	bool neg = false;
+	int64_t v = 0;
+
+	if (p == e || (*p | 0x20) != 'e')
+		return p;
+	p++;
+	if (p < e && (*p == '+' || *p == '-')) {
+		neg = *p == '-';
+		p++;
+	}
+	if (p == e || !is_digit((unsigned char)*p))
+		return NULL;
+	for (; p < e && is_digit((unsigned char)*p); p++)
+		if (v < 100000000)
+			v = v * 10 + (*p - '0');
+	*exp10 += neg ? -v : v;
+	return p;
+}
+
+/*
  * Parses a trimmed float literal. Values whose digits fit 2^53 with a power
  * of ten up to 22 are computed exactly (one correctly rounded multiply or
  * divide); anything else goes to strtod on a NUL-terminated stack copy.
@@ -492,22 +521,8 @@ static enum parse_rc parse_double_core(const char *s, size_t n, double *out)
 	}
 	if (!any)
 		return PARSE_SYNTAX;
-	if (p < e && (*p | 0x20) == 'e') {
-		bool eneg = false;
-		int64_t ev = 0;
-		p++;
-		if (p < e && (*p == '+' || *p == '-')) {
-			eneg = *p == '-';
-			p++;
-		}
-		if (p == e || !is_digit((unsigned char)*p))
-			return PARSE_SYNTAX;
-		for (; p < e && is_digit((unsigned char)*p); p++)
-			if (ev < 100000000)
-				ev = ev * 10 + (*p - '0');
-		exp10 += eneg ? -ev : ev;
-	}
-	if (p != e)
+	p = parse_exponent(p, e, &exp10);
+	if (p != e) /* also when an exponent has no digits (NULL) */
 		return PARSE_SYNTAX;
 	if (mant == 0 && !inexact) {
 		*out = neg ? -0.0 : 0.0;
@@ -633,43 +648,63 @@ static size_t format_double_fixed(double v, bool single, char *buf)
 	return 0;
 }
 
-size_t dxt_format_double(double v, char *buf)
+/* Whether the text reads back as exactly v (as a float when `single`). */
+static bool round_trips(const char *buf, int len, double v, bool single)
 {
+	double d;
+	float f;
+
+	if (single)
+		return parse_float_core(buf, (size_t)len, &f) == PARSE_OK &&
+		       f == (float)v;
+	return parse_double_core(buf, (size_t)len, &d) == PARSE_OK && d == v;
+}
+
+/*
+ * The shortest text that reads back as exactly v: fixed notation when one
+ * does, else the fewest significant digits that do (a double needs 15 to
+ * 17, a float, `single`, 6 to 9).
+ */
+static size_t format_shortest(double v, bool single, char *buf)
+{
+	int least = single ? 6 : 15, most = single ? 9 : 17;
 	size_t n;
 
 	if (!isfinite(v) || v == 0)
 		return format_special(v, buf);
-	if ((n = format_double_fixed(v, false, buf)) != 0)
+	if ((n = format_double_fixed(v, single, buf)) != 0)
 		return n;
-	for (int prec = 15; prec <= 17; prec++) {
-		double back;
+	for (int prec = least; prec <= most; prec++) {
 		int len = snprintf(buf, 48, "%.*g", prec, v);
-		if (parse_double_core(buf, (size_t)len, &back) == PARSE_OK &&
-		    back == v)
+
+		if (round_trips(buf, len, v, single))
 			return (size_t)len;
 	}
 	return (size_t)snprintf(buf, 48, "%.17g", v);
 }
 
-static size_t format_float32(float f, char *buf)
+size_t dxt_format_double(double v, char *buf)
 {
-	size_t n;
-
-	if (!isfinite(f) || f == 0)
-		return format_special(f, buf);
-	if ((n = format_double_fixed(f, true, buf)) != 0)
-		return n;
-	for (int prec = 6; prec <= 9; prec++) {
-		float back;
-		int len = snprintf(buf, 48, "%.*g", prec, (double)f);
-		if (parse_float_core(buf, (size_t)len, &back) == PARSE_OK &&
-		    back == f)
-			return (size_t)len;
-	}
-	return (size_t)snprintf(buf, 48, "%.17g", (double)f);
+	return format_shortest(v, false, buf);
 }
 
 /* --- bool ----------------------------------------------------------------- */
+
+/* Whether s (n bytes) is the word `yes` or the word `no`, ignoring case;
+ * stores which. */
+static inline bool bool_word(const char *s, size_t n, const char *yes,
+			     const char *no, bool *out)
+{
+	if (ieq(s, n, yes)) {
+		*out = true;
+		return true;
+	}
+	if (ieq(s, n, no)) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
 
 bool dxt_parse_bool(const char *s, size_t n, bool *out)
 {
@@ -692,25 +727,9 @@ bool dxt_parse_bool(const char *s, size_t n, bool *out)
 		}
 		return false;
 	case 2:
-		if (ieq(s, n, "on")) {
-			*out = true;
-			return true;
-		}
-		if (ieq(s, n, "no")) {
-			*out = false;
-			return true;
-		}
-		return false;
+		return bool_word(s, n, "on", "no", out);
 	case 3:
-		if (ieq(s, n, "yes")) {
-			*out = true;
-			return true;
-		}
-		if (ieq(s, n, "off")) {
-			*out = false;
-			return true;
-		}
-		return false;
+		return bool_word(s, n, "yes", "off", out);
 	case 4:
 		*out = true;
 		return ieq(s, n, "true");
@@ -1034,22 +1053,8 @@ static enum parse_rc parse_decimal_core(const char *s, size_t n,
 	}
 	if (ni + nf == 0)
 		return PARSE_SYNTAX;
-	if (p < e && (*p | 0x20) == 'e') {
-		bool eneg = false;
-		p++;
-		if (p < e && (*p == '+' || *p == '-')) {
-			eneg = *p == '-';
-			p++;
-		}
-		if (p == e || !is_digit((unsigned char)*p))
-			return PARSE_SYNTAX;
-		for (; p < e && is_digit((unsigned char)*p); p++)
-			if (ex < 100000000)
-				ex = ex * 10 + (*p - '0');
-		if (eneg)
-			ex = -ex;
-	}
-	if (p != e)
+	p = parse_exponent(p, e, &ex);
+	if (p != e) /* also when an exponent has no digits (NULL) */
 		return PARSE_SYNTAX;
 	cut = ni + ex + scale;
 	for (int64_t i = 0; i < ni + nf; i++) {
@@ -1487,7 +1492,7 @@ static size_t format_fixed_value(const struct dxt_column *c,
 	case DXT_TYPE_INT64:
 		return format_i64(dxt_col_i64(c, i), o);
 	case DXT_TYPE_FLOAT32:
-		return format_float32(dxt_col_f32(c, i), o);
+		return format_shortest(dxt_col_f32(c, i), true, o);
 	case DXT_TYPE_FLOAT64:
 		return dxt_format_double(dxt_col_f64(c, i), o);
 	case DXT_TYPE_DECIMAL:
