@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=$ROOT/bench/data
 ROWS=${DXT_BENCH_ROWS:-"1000000 5000000"}
 mkdir -p "$DATA"
-sh "$ROOT/scripts/deps.sh" time >/dev/null
+sh "$ROOT/scripts/deps.sh" time wrk >/dev/null
 
 # measure OUTFILE CMD...: runs CMD, leaves "seconds max_rss_kib" in OUTFILE.
 measure() {
@@ -74,4 +74,7 @@ YAML
 	printf '%-34s %8.2fs %8.2fs %6sx %7d MiB\n' \
 		"csv->sqlite $n rows (zstd csv)" "$dt" "$bt" "$ratio" $((drss / 1024))
 	rm -f "$DATA/import.db" "$DATA/dxt.db"
+	if [ "$n" = 1000000 ]; then
+		sh "$ROOT/bench/api.sh" "$O" "$csv" "$n"
+	fi
 done
