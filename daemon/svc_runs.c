@@ -381,9 +381,11 @@ int dxt_svc_run_start(struct dxt_service *svc, const char *pipeline,
 	sub.options = options;
 	rc = dxt__svc_submit(svc, &sub, id, NULL, err);
 	json_decref(options);
-	if (rc != DXT_OK)
-		return rc;
-	return dxt_svc_run_get(svc, id, out, err);
+	if (rc == DXT_OK)
+		rc = dxt_svc_run_get(svc, id, out, err);
+	if (rc == DXT_OK)
+		json_object_set_new(*out, "url", json_sprintf("/v1/runs/%s", id));
+	return rc;
 }
 
 int dxt_svc_run_list(struct dxt_service *svc,
@@ -563,6 +565,9 @@ int dxt_svc_run_retry(struct dxt_service *svc, const char *id, json_t **out,
 			sub.attempt, json_array_size(retry),
 			json_array_size(retry) == 1 ? "" : "s");
 		rc = dxt_svc_run_get(svc, nid, out, err);
+		if (rc == DXT_OK)
+			json_object_set_new(*out, "url",
+					    json_sprintf("/v1/runs/%s", nid));
 	}
 out:
 	json_decref(options);

@@ -41,6 +41,7 @@ JSON
 	expect_eq "queued or running" "$(dd_j 'd["status"] in ("queued", "running")')" True
 	expect_eq "trigger" "$(dd_j 'd["trigger"]')" api
 	run=$DD_RUN
+	expect_eq "url" "$(dd_j 'd["url"]')" "/v1/runs/$run"
 	dd_wait "$run"
 	expect_eq "status" "$DD_RUN_STATUS" succeeded
 	expect_eq "rows loaded" "$(dd_j 'd["stats"]["rows_loaded"]')" 3
