@@ -115,6 +115,15 @@ static __int128 pow10_i128(int n)
 	return v;
 }
 
+/* What to add to "... is not a <type>" when a number meets a column of
+ * dates or times: SQLite has no such type, so they must come as text. */
+static const char *time_hint(const struct dxt_field *f)
+{
+	return f->type >= DXT_TYPE_DATE && f->type <= DXT_TYPE_TIMESTAMPTZ
+		       ? " (dates and times must be stored as ISO-8601 text)"
+		       : "";
+}
+
 static int append_integer(struct dxt_column *c, const struct dxt_field *f,
 			  int64_t v, char *why, size_t len)
 {
@@ -172,12 +181,7 @@ static int append_integer(struct dxt_column *c, const struct dxt_field *f,
 		dxt_field_type_string(f, type, sizeof(type));
 		return fail_type(why, len,
 				 "the integer %" PRId64 " is not a %s%s", v,
-				 type,
-				 f->type >= DXT_TYPE_DATE &&
-						 f->type <= DXT_TYPE_TIMESTAMPTZ
-					 ? " (dates and times must be stored "
-					   "as ISO-8601 text)"
-					 : "");
+				 type, time_hint(f));
 	}
 	dxt_field_type_string(f, type, sizeof(type));
 	return fail_type(why, len, "%" PRId64 " does not fit %s", v, type);
@@ -269,12 +273,7 @@ static int append_real(sqlite3_stmt *st, int i, struct dxt_column *c,
 	default:
 		dxt_field_type_string(f, type, sizeof(type));
 		return fail_type(why, len, "the REAL %.17g is not a %s%s", d,
-				 type,
-				 f->type >= DXT_TYPE_DATE &&
-						 f->type <= DXT_TYPE_TIMESTAMPTZ
-					 ? " (dates and times must be stored "
-					   "as ISO-8601 text)"
-					 : "");
+				 type, time_hint(f));
 	}
 	dxt_field_type_string(f, type, sizeof(type));
 	return fail_type(why, len, "%.17g does not fit %s", d, type);
