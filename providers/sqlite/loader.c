@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "engine/convert.h"
 #include "providers/sqlite/connector.h"
@@ -30,6 +31,8 @@
 #define SLOT 64
 /* Rejected rows named one by one in the log before a summary. */
 #define REJECTS_LOGGED 10
+/* The table that records committed loads, in the target's schema. */
+#define LOADS_TABLE "_dxt_loads"
 
 enum bind_kind {
 	BIND_NULL = 0,
@@ -998,6 +1001,155 @@ nomem:
 	return nomem(err);
 }
 
+/* --- committed loads ------------------------------------------------------ */
+
+/*
+ * A load with an id records it in LOADS_TABLE, in the target's schema and
+ * in the load's own transaction: the rows and the record commit together,
+ * so a retry of the same load finds either both or neither. The table is
+ * separate from the target, so a replace swaps the target and keeps it.
+ */
+
+/* Appends `"schema"."_dxt_loads"` (the target's schema) to sql. */
+static int loads_table(const struct load *l, struct dxt_buf *sql)
+{
+	if (dxt_rel_quote_ident(sql, dxt__sqlite_schema_of(&l->name)) !=
+		    DXT_OK ||
+	    dxt_buf_putc(sql, '.') != DXT_OK ||
+	    dxt_rel_quote_ident(sql, LOADS_TABLE) != DXT_OK)
+		return DXT_ENOMEM;
+	return DXT_OK;
+}
+
+/* Prepares the statement built in sql (NUL-terminated here), then empties
+ * sql. */
+static int prepare_buf(struct load *l, struct dxt_buf *sql,
+		       sqlite3_stmt **st, const char *what,
+		       struct dxt_error *err)
+{
+	int rc;
+
+	if (dxt_buf_putc(sql, '\0') != DXT_OK)
+		return nomem(err);
+	rc = sqlite3_prepare_v2(l->db, (const char *)sql->data, -1, st, NULL);
+	sql->len = 0;
+	if (rc != SQLITE_OK)
+		return target_error(l, rc, err, "%s", what);
+	return DXT_OK;
+}
+
+/*
+ * Looks ctx->load_id up: *found, and the rows and commit time (into `at`)
+ * recorded for it. A database without the table has recorded nothing.
+ */
+static int find_load(struct load *l, bool *found, uint64_t *rows, char *at,
+		     size_t atlen, struct dxt_error *err)
+{
+	struct dxt_buf sql = {0};
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*found = false;
+	*rows = 0;
+	at[0] = '\0';
+	if (dxt_buf_puts(&sql, "SELECT 1 FROM ") != DXT_OK ||
+	    dxt_rel_quote_ident(&sql, dxt__sqlite_schema_of(&l->name)) !=
+		    DXT_OK ||
+	    dxt_buf_puts(&sql, ".sqlite_master WHERE type = 'table' AND "
+			       "name = ?1 COLLATE NOCASE") != DXT_OK) {
+		dxt_buf_free(&sql);
+		return nomem(err);
+	}
+	rc = prepare_buf(l, &sql, &st, "cannot read the catalog", err);
+	if (rc != DXT_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, LOADS_TABLE, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		rc = target_error(l, step, err, "cannot read the catalog");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (step == SQLITE_DONE)
+		goto out;
+
+	if (dxt_buf_puts(&sql, "SELECT \"rows\", \"committed_at\" FROM ") !=
+		    DXT_OK ||
+	    loads_table(l, &sql) != DXT_OK ||
+	    dxt_buf_puts(&sql, " WHERE \"load_id\" = ?1") != DXT_OK) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = prepare_buf(l, &sql, &st, "cannot read " LOADS_TABLE, err);
+	if (rc != DXT_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, l->ctx->load_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 1);
+
+		*found = true;
+		*rows = (uint64_t)sqlite3_column_int64(st, 0);
+		snprintf(at, atlen, "%s", t != NULL ? (const char *)t : "?");
+	} else if (step != SQLITE_DONE) {
+		rc = target_error(l, step, err, "cannot read " LOADS_TABLE);
+	}
+out:
+	sqlite3_finalize(st);
+	dxt_buf_free(&sql);
+	return rc;
+}
+
+/* Records ctx->load_id with the rows loaded; runs just before COMMIT. */
+static int record_load(struct load *l, struct dxt_error *err)
+{
+	struct dxt_buf sql = {0};
+	sqlite3_stmt *st = NULL;
+	char at[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (dxt_buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ") != DXT_OK ||
+	    loads_table(l, &sql) != DXT_OK ||
+	    dxt_buf_puts(&sql, " (\"load_id\" TEXT PRIMARY KEY, \"target\" "
+			       "TEXT NOT NULL, \"rows\" INTEGER NOT NULL, "
+			       "\"committed_at\" TEXT NOT NULL)") != DXT_OK ||
+	    dxt_buf_putc(&sql, '\0') != DXT_OK) {
+		dxt_buf_free(&sql);
+		return nomem(err);
+	}
+	rc = exec_buf(l, &sql, "cannot create " LOADS_TABLE, err);
+	if (rc == DXT_OK &&
+	    (dxt_buf_puts(&sql, "INSERT INTO ") != DXT_OK ||
+	     loads_table(l, &sql) != DXT_OK ||
+	     dxt_buf_puts(&sql, " (\"load_id\", \"target\", \"rows\", "
+				"\"committed_at\") VALUES (?1, ?2, ?3, ?4)") !=
+		     DXT_OK))
+		rc = nomem(err);
+	if (rc == DXT_OK)
+		rc = prepare_buf(l, &sql, &st, "cannot record the load", err);
+	if (rc == DXT_OK) {
+		sqlite3_bind_text(st, 1, l->ctx->load_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, l->target.name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)l->loaded);
+		sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE
+			     ? DXT_OK
+			     : target_error(l, rc, err,
+					    "cannot record load %s in "
+					    LOADS_TABLE,
+					    l->ctx->load_id);
+	}
+	sqlite3_finalize(st);
+	dxt_buf_free(&sql);
+	return rc;
+}
+
 /* --- the load ------------------------------------------------------------- */
 
 static int check_keys(struct load *l, struct dxt_error *err)
@@ -1090,6 +1242,13 @@ static int parse_target(struct load *l, struct dxt_error *err)
 				      "sqlite target %s: SQLite names are "
 				      "table or schema.table",
 				      l->what);
+	if (strcasecmp(dxt_rel_name_table(&l->name), LOADS_TABLE) == 0)
+		return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
+				      DXT_ORIGIN_CONFIG,
+				      "sqlite target %s: " LOADS_TABLE " is "
+				      "the table where dxt records committed "
+				      "loads; load into another table",
+				      l->what);
 	return DXT_OK;
 }
 
@@ -1123,11 +1282,32 @@ static int run(struct load *l, struct dxt_buffer_reader *in,
 	DXT_RETURN_NOT_OK(exec(l, "BEGIN IMMEDIATE",
 			       "cannot start a write transaction", err));
 	l->in_txn = true;
+	if (ctx->load_id != NULL) {
+		/* Under the write lock: a second run of the same load waits
+		 * here for the first and then finds its record. */
+		bool done;
+		uint64_t rows;
+		char at[64];
+
+		DXT_RETURN_NOT_OK(find_load(l, &done, &rows, at, sizeof(at),
+					    err));
+		if (done) {
+			dxt_op_log(ctx, DXT_LOG_INFO,
+				   "sqlite target %s: load %s already "
+				   "committed at %s; nothing to do",
+				   l->what, ctx->load_id, at);
+			l->loaded = rows;
+			/* The caller rolls back what changed nothing. */
+			return DXT_OK;
+		}
+	}
 	DXT_RETURN_NOT_OK(prepare_target(l, err));
 	DXT_RETURN_NOT_OK(prepare_inserts(l, err));
 	DXT_RETURN_NOT_OK(load_rows(l, in, err));
 	if (l->suffix != NULL)
 		DXT_RETURN_NOT_OK(swap(l, err));
+	if (ctx->load_id != NULL)
+		DXT_RETURN_NOT_OK(record_load(l, err));
 	DXT_RETURN_NOT_OK(exec(l, "COMMIT", "cannot commit", err));
 	l->in_txn = false;
 	if (l->rejected > REJECTS_LOGGED)
@@ -1213,6 +1393,44 @@ static int sqlite_load_check(const struct dxt_op_ctx *ctx,
 	return rc;
 }
 
+/* Whether ctx->load_id is recorded in the target's database, read-only. */
+static int sqlite_load_committed(const struct dxt_op_ctx *ctx,
+				 bool *committed, uint64_t *rows,
+				 struct dxt_error *err)
+{
+	struct load l;
+	char at[64];
+	int rc;
+
+	*committed = false;
+	*rows = 0;
+	if (ctx->load_id == NULL)
+		return dxt_error_set(err, DXT_EINVAL,
+				     "sqlite target: asked whether a load "
+				     "committed without a load id");
+	memset(&l, 0, sizeof(l));
+	l.ctx = ctx;
+	rc = dxt__sqlite_conf_parse(ctx, &l.conf, err);
+	if (rc == DXT_OK)
+		rc = parse_target(&l, err);
+	if (rc == DXT_OK) {
+		rc = dxt__sqlite_open(&l.conf, false, DXT_ORIGIN_TARGET, &l.db,
+				      err);
+		/* No database yet: no load committed into it. */
+		if (rc == DXT_ENOTFOUND) {
+			dxt_error_clear(err);
+			rc = DXT_OK;
+		} else if (rc == DXT_OK) {
+			rc = find_load(&l, committed, rows, at, sizeof(at),
+				       err);
+		}
+	}
+	sqlite3_close(l.db);
+	dxt_rel_name_free(&l.name);
+	dxt_rel_target_free(&l.target);
+	return rc;
+}
+
 DXT_EXPORT const struct dxt_operator SQLiteLoader = {
 	.abi_version = DXT_ABI_VERSION,
 	.kind = DXT_KIND_LOADER,
@@ -1223,4 +1441,5 @@ DXT_EXPORT const struct dxt_operator SQLiteLoader = {
 		   "upsert)",
 	.load = sqlite_load,
 	.check = sqlite_load_check,
+	.committed = sqlite_load_committed,
 };

@@ -35,6 +35,21 @@
  * with its reason and the row as a JSON object (dxt_buffer_reader_reject),
  * and the first few are logged. load.batch_size is the number
  * of rows between progress updates and cancellation checks.
+ *
+ * Idempotent loads: when the engine gives a load id (ctx->load_id), the
+ * load records it in the table
+ *
+ *   _dxt_loads (load_id TEXT PRIMARY KEY, target TEXT NOT NULL,
+ *               rows INTEGER NOT NULL, committed_at TEXT NOT NULL)
+ *
+ * of the target's schema (created when missing), inside its own
+ * transaction just before COMMIT. A load whose id is already recorded loads
+ * nothing and reports the recorded rows, so a retry after a crash between
+ * the target's commit and the engine's own bookkeeping neither repeats nor
+ * loses rows. This holds for every mode: the record lives outside the table
+ * a replace swaps. `committed` (operator.h) reads the record, opening the
+ * database read-only; a missing database or table means "not committed".
+ * The name _dxt_loads is refused as a target.
  */
 #ifndef DXT_PROVIDERS_SQLITE_LOADER_H
 #define DXT_PROVIDERS_SQLITE_LOADER_H

@@ -76,9 +76,21 @@ struct env {
 	struct dxt_op_ctx ctx;
 	struct dxt_error err;
 	sqlite3 *h;
+	const char *load_id;
+	char log[4096];         /* the operator's log lines */
 };
 
 static struct env E;
+
+static void capture_log(void *log_ctx, enum dxt_log_level level,
+			const char *msg)
+{
+	size_t n = strlen(E.log);
+
+	(void)log_ctx;
+	(void)level;
+	snprintf(E.log + n, sizeof(E.log) - n, "%s\n", msg);
+}
 
 static void env_setup(void)
 {
@@ -123,6 +135,8 @@ static struct dxt_op_ctx *ctx(void)
 	c->watermark = E.watermark;
 	c->cancel = &E.cancel;
 	c->progress = &E.progress;
+	c->log = capture_log;
+	c->load_id = E.load_id;
 	dxt_error_clear(&E.err);
 	return c;
 }
@@ -253,6 +267,19 @@ static int load(struct dxt_buffer_reader *r, struct dxt_load_result *res)
 	rc = loader->load(ctx(), r, res ? res : &ignored, &E.err);
 	dxt_buffer_reader_destroy(r);
 	return rc;
+}
+
+/* A new reader on the folder staged last: the same buffer loaded again. */
+static struct dxt_buffer_reader *restage(void)
+{
+	struct dxt_buffer_reader *r;
+	struct dxt_error err;
+	char dir[160];
+
+	snprintf(dir, sizeof(dir), "%s/stage%d", E.dir, E.nstage - 1);
+	if (dxt_buffer_reader_open(dir, NULL, &r, &err) != DXT_OK)
+		ck_abort_msg("reader: %s", err.message);
+	return r;
 }
 
 static int load_rows(const char *spec, const char *const *cells,
@@ -877,6 +904,194 @@ START_TEST(load_cancelled_rolls_back)
 }
 END_TEST
 
+/* --- idempotent loads ----------------------------------------------------- */
+
+#define LOADS "SELECT group_concat(load_id || ' ' || target || ' ' || rows, " \
+	      "', ') FROM (SELECT * FROM _dxt_loads ORDER BY load_id)"
+
+START_TEST(load_id_append_loads_once)
+{
+	static const char *rows[] = {"1", "a", "2", "b"};
+	const char *spec = "id:int64;name:string";
+	struct dxt_load_result res;
+
+	/* Without a load id nothing is recorded. */
+	ck_assert_int_eq(load_rows(spec, rows, 2, &res), DXT_OK);
+	ck_assert_str_eq(query("SELECT count(*) FROM sqlite_master WHERE "
+			       "name = '_dxt_loads'"),
+			 "0");
+
+	E.load_id = "r1/s";
+	ck_assert_int_eq(load(restage(), &res), DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 2);
+	ck_assert_str_eq(query("SELECT count(*) FROM t"), "4");
+	ck_assert_str_eq(query(LOADS), "r1/s t 2");
+	ck_assert_str_eq(query("SELECT count(*) FROM _dxt_loads WHERE "
+			       "committed_at GLOB '[0-9][0-9][0-9][0-9]-[0-9]"
+			       "[0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9]"
+			       "[0-9]Z'"),
+			 "1");
+
+	/* The same load again: nothing loads, the recorded rows count. */
+	E.log[0] = '\0';
+	ck_assert_int_eq(load(restage(), &res), DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 2);
+	ck_assert_uint_eq(res.rows_rejected, 0);
+	ck_assert_str_eq(query("SELECT count(*) FROM t"), "4");
+	assert_contains(E.log, "load r1/s already committed at 20");
+	assert_contains(E.log, "; nothing to do");
+
+	/* Another load of the same buffer appends again. */
+	E.load_id = "r2/s";
+	ck_assert_int_eq(load(restage(), &res), DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 2);
+	ck_assert_str_eq(query("SELECT count(*) FROM t"), "6");
+	ck_assert_str_eq(query(LOADS), "r1/s t 2, r2/s t 2");
+}
+END_TEST
+
+START_TEST(load_id_replace_keeps_the_record)
+{
+	static const char *rows[] = {"10", "new"};
+	struct dxt_load_result res;
+
+	sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+	    "INSERT INTO t VALUES (1, 'old');");
+	E.load.mode = DXT_LOAD_REPLACE;
+	E.load_id = "r1/s";
+	ck_assert_int_eq(load_rows("id:int64;name:string", rows, 1, &res),
+			 DXT_OK);
+	ck_assert_str_eq(query("SELECT group_concat(id || name) FROM t"),
+			 "10new");
+	ck_assert_str_eq(query(LOADS), "r1/s t 1");
+
+	/* A row added since shows that the retry replaced nothing. */
+	sql("INSERT INTO t VALUES (99, 'mine')");
+	ck_assert_int_eq(load(restage(), &res), DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 1);
+	ck_assert_str_eq(query("SELECT group_concat(id || name) FROM t"),
+			 "10new,99mine");
+
+	E.load_id = "r2/s";
+	ck_assert_int_eq(load(restage(), &res), DXT_OK);
+	ck_assert_str_eq(query("SELECT group_concat(id || name) FROM t"),
+			 "10new");
+	ck_assert_str_eq(query(LOADS), "r1/s t 1, r2/s t 1");
+}
+END_TEST
+
+START_TEST(load_id_upsert_loads_once)
+{
+	static const char *first[] = {"1", "a"};
+	static const char *second[] = {"1", "b", "2", "c"};
+	static char *keys[] = {"id"};
+	struct dxt_load_result res;
+
+	E.load.mode = DXT_LOAD_UPSERT;
+	E.load.upsert_keys = keys;
+	E.load.n_upsert_keys = 1;
+	E.load_id = "r1/s";
+	ck_assert_int_eq(load_rows("id:int64;name:string", first, 1, &res),
+			 DXT_OK);
+	/* Other data under the same id: the load counts as done. */
+	ck_assert_int_eq(load_rows("id:int64;name:string", second, 2, &res),
+			 DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 1);
+	ck_assert_str_eq(query("SELECT group_concat(id || name) FROM t"), "1a");
+
+	E.load_id = "r2/s";
+	ck_assert_int_eq(load(restage(), &res), DXT_OK);
+	ck_assert_uint_eq(res.rows_loaded, 2);
+	ck_assert_str_eq(query("SELECT group_concat(id || name) FROM "
+			       "(SELECT * FROM t ORDER BY id)"),
+			 "1b,2c");
+	ck_assert_str_eq(query(LOADS), "r1/s t 1, r2/s t 2");
+}
+END_TEST
+
+START_TEST(load_id_failed_load_leaves_no_record)
+{
+	static const char *bad[] = {"1", "a", "2", NULL};
+	static const char *good[] = {"3", "c"};
+	const char *spec = "id:int64;name:string";
+	bool done = true;
+	uint64_t rows = 7;
+
+	sql("CREATE TABLE t (id INTEGER, name TEXT NOT NULL)");
+	E.load_id = "r1/s";
+	ck_assert_int_eq(load_rows(spec, bad, 2, NULL), DXT_ETARGET);
+	/* The table was to be created in the failed transaction. */
+	ck_assert_str_eq(query("SELECT count(*) FROM sqlite_master WHERE "
+			       "name = '_dxt_loads'"),
+			 "0");
+	ck_assert_int_eq(loader->committed(ctx(), &done, &rows, &E.err),
+			 DXT_OK);
+	ck_assert(!done);
+	ck_assert_uint_eq(rows, 0);
+
+	E.load_id = "r0/s";
+	ck_assert_int_eq(load_rows(spec, good, 1, NULL), DXT_OK);
+	E.load_id = "r1/s";
+	ck_assert_int_eq(load_rows(spec, bad, 2, NULL), DXT_ETARGET);
+	ck_assert_str_eq(query(LOADS), "r0/s t 1");
+	ck_assert_str_eq(query("SELECT group_concat(id) FROM t"), "3");
+
+	/* Its retry, once the data is right, loads. */
+	ck_assert_int_eq(load_rows(spec, good, 1, NULL), DXT_OK);
+	ck_assert_str_eq(query(LOADS), "r0/s t 1, r1/s t 1");
+}
+END_TEST
+
+START_TEST(load_id_committed)
+{
+	static const char *rows[] = {"1", "2", "3"};
+	bool done = true;
+	uint64_t n = 7;
+	char absent[200];
+
+	ck_assert_ptr_nonnull(loader->committed);
+	E.load_id = "r1/s";
+
+	/* No database file: nothing committed. */
+	json_decref(E.config);
+	E.config = json_pack("{s:s}", "path", "absent.db");
+	ck_assert_int_eq(loader->committed(ctx(), &done, &n, &E.err), DXT_OK);
+	ck_assert(!done);
+	ck_assert_uint_eq(n, 0);
+	snprintf(absent, sizeof(absent), "%s/absent.db", E.dir);
+	ck_assert_int_eq(access(absent, F_OK), -1);
+	json_decref(E.config);
+	E.config = json_pack("{s:s}", "path", "t.db");
+
+	/* A database without the table: nothing committed. */
+	sql("CREATE TABLE other (a)");
+	done = true;
+	ck_assert_int_eq(loader->committed(ctx(), &done, &n, &E.err), DXT_OK);
+	ck_assert(!done);
+
+	ck_assert_int_eq(load_rows("id:int64", rows, 3, NULL), DXT_OK);
+	ck_assert_int_eq(loader->committed(ctx(), &done, &n, &E.err), DXT_OK);
+	ck_assert(done);
+	ck_assert_uint_eq(n, 3);
+
+	E.load_id = "r9/s";
+	ck_assert_int_eq(loader->committed(ctx(), &done, &n, &E.err), DXT_OK);
+	ck_assert(!done);
+	ck_assert_uint_eq(n, 0);
+
+	/* A load id is required, and the table's name is dxt's. */
+	E.load_id = NULL;
+	ck_assert_int_eq(loader->committed(ctx(), &done, &n, &E.err),
+			 DXT_EINVAL);
+	E.load_id = "r1/s";
+	json_decref(E.target);
+	E.target = json_pack("{s:s}", "name", "_DXT_loads");
+	ck_assert_int_eq(load_rows("id:int64", rows, 3, NULL), DXT_ECONFIG);
+	assert_contains(E.err.message, "_dxt_loads is the table where dxt "
+				       "records committed loads");
+}
+END_TEST
+
 START_TEST(pragmas_and_url)
 {
 	static const char *rows[] = {"1"};
@@ -1314,6 +1529,11 @@ Suite *dxt_test_sqlite_provider(void)
 	tcase_add_test(ops, skipped_rows_go_to_rejects);
 	tcase_add_test(ops, many_rows_error_names_the_row);
 	tcase_add_test(ops, load_cancelled_rolls_back);
+	tcase_add_test(ops, load_id_append_loads_once);
+	tcase_add_test(ops, load_id_replace_keeps_the_record);
+	tcase_add_test(ops, load_id_upsert_loads_once);
+	tcase_add_test(ops, load_id_failed_load_leaves_no_record);
+	tcase_add_test(ops, load_id_committed);
 	tcase_add_test(ops, pragmas_and_url);
 	tcase_add_test(ops, busy_is_transient);
 	tcase_add_test(ops, extract_types_from_declarations);
