@@ -655,7 +655,7 @@ static int xstate_init(struct xstate *st, const struct dxt_op_ctx *ctx,
 				"(mode: full); select new files with the source "
 				"pattern instead");
 	}
-	return dxt_fs_source_parse(ctx->source, &st->src, err);
+	return DXT_OK;
 }
 
 static void xstate_release(struct xstate *st)
@@ -676,9 +676,8 @@ int dxt__local_extract(const struct dxt_op_ctx *ctx,
 
 	rc = xstate_init(&st, ctx, out, err);
 	if (rc == DXT_OK)
-		rc = dxt__local_base(ctx, true, st.base, sizeof(st.base), err);
-	if (rc == DXT_OK)
-		rc = dxt__local_list(st.base, &st.src, &files, err);
+		rc = dxt__local_source_files(ctx, &st.src, st.base,
+					     sizeof(st.base), &files, err);
 	for (size_t i = 0; rc == DXT_OK && i < files.n; i++) {
 		rc = dxt__local_cancelled(ctx, err);
 		if (rc == DXT_OK)
@@ -720,12 +719,8 @@ int dxt__local_extract_check(const struct dxt_op_ctx *ctx,
 	char base[PATH_MAX];
 	int rc;
 
-	rc = dxt_fs_source_parse(ctx->source, &src, err);
-	if (rc != DXT_OK)
-		return rc;
-	rc = dxt__local_base(ctx, true, base, sizeof(base), err);
-	if (rc == DXT_OK)
-		rc = dxt__local_list(base, &src, &files, err);
+	rc = dxt__local_source_files(ctx, &src, base, sizeof(base), &files,
+				     err);
 	dxt_fs_files_free(&files);
 	dxt_fs_source_free(&src);
 	return rc;

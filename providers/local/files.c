@@ -109,12 +109,8 @@ int dxt__local_file_extract(const struct dxt_op_ctx *ctx,
 	uint64_t bytes = 0;
 	int rc;
 
-	rc = dxt_fs_source_parse(ctx->source, &src, err);
-	if (rc != DXT_OK)
-		return rc;
-	rc = dxt__local_base(ctx, true, base, sizeof(base), err);
-	if (rc == DXT_OK)
-		rc = dxt__local_list(base, &src, &files, err);
+	rc = dxt__local_source_files(ctx, &src, base, sizeof(base), &files,
+				     err);
 	if (rc == DXT_OK && (block = malloc(COPY_BLOCK)) == NULL)
 		rc = dxt_error_set(err, DXT_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == DXT_OK && i < files.n; i++) {

@@ -138,3 +138,16 @@ none:
 			     "matches \"%s\" in %s; `*` stays within one "
 			     "folder, `**` spans folders", src->path, base);
 }
+
+int dxt__local_source_files(const struct dxt_op_ctx *ctx,
+			    struct dxt_fs_source *src, char *base, size_t len,
+			    struct dxt_fs_files *files, struct dxt_error *err)
+{
+	int rc = dxt_fs_source_parse(ctx->source, src, err);
+
+	if (rc == DXT_OK)
+		rc = dxt__local_base(ctx, true, base, len, err);
+	if (rc == DXT_OK)
+		rc = dxt__local_list(base, src, files, err);
+	return rc;
+}

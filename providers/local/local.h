@@ -55,6 +55,17 @@ int dxt__local_cancelled(const struct dxt_op_ctx *ctx, struct dxt_error *err);
 int dxt__local_list(const char *base, const struct dxt_fs_source *src,
 		    struct dxt_fs_files *out, struct dxt_error *err);
 
+/*
+ * The first steps of an extractor and of its check: reads ctx->source into
+ * `src`, resolves the connection's base folder (which must exist) into
+ * `base` (PATH_MAX bytes) and lists the source's files into `files` (zeroed
+ * by the caller). Whatever the result, the caller frees `src` with
+ * dxt_fs_source_free() and `files` with dxt_fs_files_free().
+ */
+int dxt__local_source_files(const struct dxt_op_ctx *ctx,
+			    struct dxt_fs_source *src, char *base, size_t len,
+			    struct dxt_fs_files *files, struct dxt_error *err);
+
 /* --- input files ---------------------------------------------------------- */
 
 struct dxt__local_input;
