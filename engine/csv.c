@@ -628,6 +628,24 @@ static int val_nomem(const struct dxt_csv_reader *r, struct dxt_error *err)
 			     r->name, (unsigned long long)r->line);
 }
 
+/*
+ * Appends the byte at p, the one after an escape character, to the field's
+ * value as it is; an escaped line end stays in the value but still counts
+ * as a physical line for the positions in messages.
+ */
+static inline int put_escaped(struct dxt_csv_reader *r, const char *p,
+			      uint64_t *line, const char **line_start,
+			      struct dxt_error *err)
+{
+	if (dxt_buf_putc(&r->val, *p) != DXT_OK)
+		return val_nomem(r, err);
+	if (*p == '\n' || *p == '\r') {
+		(*line)++;
+		*line_start = p + 1;
+	}
+	return DXT_OK;
+}
+
 static inline bool raw_is_null(const struct dxt_csv_reader *r, const char *s,
 			       const char *e)
 {
@@ -712,12 +730,9 @@ static int parse_record(struct dxt_csv_reader *r, struct dxt_error *err)
 				if (c != quote) {
 					/* Escape: the next byte is literal. */
 					p++;
-					if (dxt_buf_putc(&r->val, *p) != DXT_OK)
-						return val_nomem(r, err);
-					if (*p == '\n' || *p == '\r') {
-						line++;
-						line_start = p + 1;
-					}
+					if (put_escaped(r, p, &line, &line_start,
+							err) != DXT_OK)
+						return DXT_ENOMEM;
 				}
 				seg = ++p;
 			}
@@ -757,12 +772,9 @@ static int parse_record(struct dxt_csv_reader *r, struct dxt_error *err)
 							err);
 					}
 					p++;
-					if (dxt_buf_putc(&r->val, *p) != DXT_OK)
-						return val_nomem(r, err);
-					if (*p == '\n' || *p == '\r') {
-						line++;
-						line_start = p + 1;
-					}
+					if (put_escaped(r, p, &line, &line_start,
+							err) != DXT_OK)
+						return DXT_ENOMEM;
 					s = ++p;
 					p = scan(us, p);
 					if (*p != esc || p == end)
