@@ -814,6 +814,20 @@ static void finish_run(struct dxt_service *svc, struct svc_run *r)
 	r->status = status;
 	r->ended_at = now;
 	r->error = e;
+	/* A part that fails its checksum is never loaded; /readyz reports it
+	 * until the daemon restarts, so that monitoring sees it too. */
+	for (size_t i = 0; i < r->nstreams; i++) {
+		const struct dxt_error *se = &r->streams[i].error;
+		if (se->code != DXT_ECHECKSUM || svc->corrupt == NULL)
+			continue;
+		if (json_array_size(svc->corrupt) >= 64)
+			json_array_remove(svc->corrupt, 0);
+		json_array_append_new(
+			svc->corrupt,
+			json_pack("{s:s, s:s, s:s}", "run", r->id, "stream",
+				  r->streams[i].stream->id, "message",
+				  se->message));
+	}
 	dxt__svc_unlock(svc);
 
 	memset(&rec, 0, sizeof(rec));
@@ -1716,6 +1730,7 @@ int dxt_service_create(const struct dxt_service_opts *o,
 		return rc;
 	}
 	pthread_mutex_init(&svc->lock, NULL);
+	svc->corrupt = json_array();
 	atomic_init(&svc->spool_bytes, 0);
 	*out = svc;
 	return DXT_OK;
@@ -1883,6 +1898,7 @@ void dxt_service_destroy(struct dxt_service *svc)
 		free_run(r);
 	}
 	dxt__svc_pipes_free(svc);
+	json_decref(svc->corrupt);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc);
 }
@@ -1937,14 +1953,25 @@ bool dxt_svc_ready(struct dxt_service *svc, json_t **out)
 	struct dxt_error e1, e2;
 	bool store_ok, spool_ok;
 
+	json_t *buffers = NULL;
+
 	store_ok = dxt_store_ping(svc->store, &e1) == DXT_OK;
 	spool_ok = dxt_spool_probe(svc->runs_dir, &e2) == DXT_OK;
-	if (out != NULL)
-		*out = json_pack("{s:s, s:{s:s, s:s}}", "status",
+	if (out != NULL) {
+		/* Corrupt parts are reported, but do not make dxtd unready:
+		 * other pipelines can still run. */
+		dxt__svc_lock(svc);
+		if (json_array_size(svc->corrupt) > 0)
+			buffers = json_pack("{s:O}", "corrupt_parts",
+					    svc->corrupt);
+		dxt__svc_unlock(svc);
+		*out = json_pack("{s:s, s:{s:s, s:s, s:o}}", "status",
 				 store_ok && spool_ok ? "ready" : "not ready",
 				 "checks", "state_store",
 				 store_ok ? "ok" : e1.message, "spool",
-				 spool_ok ? "ok" : e2.message);
+				 spool_ok ? "ok" : e2.message, "buffers",
+				 buffers ? buffers : json_string("ok"));
+	}
 	return store_ok && spool_ok;
 }
 

@@ -142,6 +142,9 @@ struct dxt_service {
 	struct svc_run *runs;
 	struct svc_pipe *pipes;
 	bool stopping;                       /* no new runs */
+	json_t *corrupt;                     /* buffer parts that failed
+						their checksum, newest last
+						(at most 64), for /readyz */
 	uint64_t dur_buckets[16];            /* run duration histogram */
 	double dur_sum;
 	uint64_t dur_count;

@@ -68,3 +68,41 @@ PY
 	dd_expect "health" 200 GET /healthz
 	dd_finish
 }
+
+t_daemon_corrupt_part_reported() {
+	printf 'id,name\n1,a\n2,b\n' >in.csv
+	dd_csv_pipeline corrupt in.csv out.db >p.yaml
+	mkdir out.db
+	dd_start
+	dd_create p.yaml
+	dd_start_run corrupt
+	first=$DD_RUN
+	dd_wait "$first"
+	expect_eq "status" "$DD_RUN_STATUS" failed
+	dd_expect "ready before" 200 GET /readyz
+	expect_eq "buffers ok" "$(dd_j 'd["checks"]["buffers"]')" ok
+	# Flip one byte of the staged part, then retry the load.
+	part=$(find "$T/spool/runs/$first" -name 'part-*' | head -n 1)
+	[ -n "$part" ] || fail "no staged part under $T/spool/runs/$first"
+	python3 - "$part" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 0xff
+open(p, "wb").write(bytes(b))
+PY
+	rmdir out.db
+	dd_expect "retry" 202 POST "/v1/runs/$first/retry"
+	retry=$(dd_j 'd["id"]')
+	dd_wait "$retry"
+	expect_eq "retry fails" "$DD_RUN_STATUS" failed
+	dd_j 'd["error"]["message"]' >msg.txt
+	expect_contains "checksum" msg.txt "checksum"
+	expect_contains "part named" msg.txt "$(basename "$part")"
+	# Nothing was loaded from the corrupt part.
+	expect_eq "no table" "$(q out.db "select count(*) from sqlite_master where name = 't'")" 0
+	dd_expect "ready says so" 200 GET /readyz
+	expect_eq "corrupt stream" "$(dd_j 'd["checks"]["buffers"]["corrupt_parts"][0]["stream"]')" s
+	expect_eq "corrupt run" "$(dd_j 'd["checks"]["buffers"]["corrupt_parts"][0]["run"]')" "$retry"
+	dd_finish
+}
