@@ -165,12 +165,15 @@ static bool pragma_name_ok(const char *s)
 	return true;
 }
 
+/* A keyword or a signed integer ("wal", "-8192"): written bare. */
 static bool bare_word(const char *s)
 {
+	if (*s == '-')
+		s++;
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+		if (!isalnum((unsigned char)*s) && *s != '_')
 			return false;
 	return true;
 }

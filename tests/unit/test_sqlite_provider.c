@@ -1111,6 +1111,21 @@ START_TEST(pragmas_and_url)
 }
 END_TEST
 
+START_TEST(pragma_strings_are_literals_or_numbers)
+{
+	static const char *rows[] = {"1"};
+
+	/* A negative number goes bare; a string with a dash is a quoted
+	 * literal (SQLite ignores an unknown journal mode), never SQL. */
+	json_decref(E.config);
+	E.config = json_pack("{s:s, s:{s:s, s:s}}", "path", "t.db", "pragmas",
+			     "cache_size", "-2000", "journal_mode",
+			     "not-a-mode");
+	ck_assert_int_eq(load_rows("id:int64", rows, 1, NULL), DXT_OK);
+	ck_assert_str_eq(query("SELECT count(*) FROM t"), "1");
+}
+END_TEST
+
 START_TEST(busy_is_transient)
 {
 	static const char *rows[] = {"1"};
@@ -1535,6 +1550,7 @@ Suite *dxt_test_sqlite_provider(void)
 	tcase_add_test(ops, load_id_failed_load_leaves_no_record);
 	tcase_add_test(ops, load_id_committed);
 	tcase_add_test(ops, pragmas_and_url);
+	tcase_add_test(ops, pragma_strings_are_literals_or_numbers);
 	tcase_add_test(ops, busy_is_transient);
 	tcase_add_test(ops, extract_types_from_declarations);
 	tcase_add_test(ops, extract_query_and_function);
