@@ -751,6 +751,26 @@ int dxt_svc_pipeline_pause(struct dxt_service *svc, const char *name,
 
 /* --- incremental state --------------------------------------------------- */
 
+/* The watermarks of a list as an object keyed by stream; `time_key` names
+ * the member that holds when each was recorded. */
+static json_t *watermarks_json(const struct dxt_store_watermark_list *l,
+			       const char *time_key)
+{
+	json_t *obj = json_object();
+
+	for (size_t i = 0; obj != NULL && i < l->n; i++) {
+		const struct dxt_store_watermark *w = &l->items[i];
+
+		json_object_set_new(
+			obj, w->stream,
+			json_pack("{s:s, s:O, s:o, s:s?}", "field", w->field,
+				  "value", w->value, time_key,
+				  dxt__svc_time_json(w->updated_at), "run",
+				  w->run_id));
+	}
+	return obj;
+}
+
 int dxt_svc_state_get(struct dxt_service *svc, const char *name,
 		      json_t **out, struct dxt_error *err)
 {
@@ -766,28 +786,8 @@ int dxt_svc_state_get(struct dxt_service *svc, const char *name,
 		dxt_store_watermark_list_free(&l);
 		return not_found(rc, name, err);
 	}
-	streams = json_object();
-	pending = json_object();
-	for (size_t i = 0; i < l.n; i++) {
-		const struct dxt_store_watermark *w = &l.items[i];
-
-		json_object_set_new(
-			streams, w->stream,
-			json_pack("{s:s, s:O, s:o, s:s?}", "field", w->field,
-				  "value", w->value, "updated_at",
-				  dxt__svc_time_json(w->updated_at), "run",
-				  w->run_id));
-	}
-	for (size_t i = 0; i < pl.n; i++) {
-		const struct dxt_store_watermark *w = &pl.items[i];
-
-		json_object_set_new(
-			pending, w->stream,
-			json_pack("{s:s, s:O, s:o, s:s?}", "field", w->field,
-				  "value", w->value, "since",
-				  dxt__svc_time_json(w->updated_at), "run",
-				  w->run_id));
-	}
+	streams = watermarks_json(&l, "updated_at");
+	pending = watermarks_json(&pl, "since");
 	dxt_store_watermark_list_free(&l);
 	dxt_store_watermark_list_free(&pl);
 	*out = json_pack("{s:s, s:o, s:o}", "pipeline", name, "streams",
