@@ -130,23 +130,6 @@ static const char *show_value(const char *p, size_t n, char *buf, size_t len)
 	return buf;
 }
 
-static int unwritable_error(struct dxt_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* A value the options cannot write is a configuration problem: retrying
- * with the same options fails the same way. */
-static int unwritable_error(struct dxt_error *err, const char *fmt, ...)
-{
-	char msg[DXT_ERROR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL, DXT_ORIGIN_CONFIG,
-			      "%s", msg);
-}
-
 /*
  * Says why the text p/n of `what` (`column "note"`) cannot be written under
  * o, which refused it, and what to set instead.
@@ -161,7 +144,7 @@ static int unwritable(const struct dxt_csv_opts *o, const char *what,
 	/* With quoting on, the one thing that cannot be written is a quote
 	 * that may be neither doubled nor escaped. */
 	if (o->quotechar != '\0')
-		return unwritable_error(
+		return dxt_error_config(
 			err,
 			"%s: the value \"%s\" holds the quote character %s, "
 			"which cannot be written with doublequote off and no "
@@ -172,7 +155,7 @@ static int unwritable(const struct dxt_csv_opts *o, const char *what,
 		for (size_t i = 0; i < n; i++)
 			if (p[i] == o->delimiter || p[i] == '\n' ||
 			    p[i] == '\r')
-				return unwritable_error(
+				return dxt_error_config(
 					err,
 					"%s: the value \"%s\" holds %s%s, "
 					"which cannot be written with quoting "
@@ -184,7 +167,7 @@ static int unwritable(const struct dxt_csv_opts *o, const char *what,
 					p[i] == o->delimiter ? "the delimiter "
 							     : "",
 					show_char(p[i], c, sizeof(c)));
-	return unwritable_error(
+	return dxt_error_config(
 		err,
 		"%s: the value \"%s\" would read back as null: it equals "
 		"null_value \"%.31s\" and quoting is off (quotechar \"\"); set "
@@ -217,7 +200,7 @@ static int csv_header_unwritable(const struct dxt_csv_opts *o,
 	}
 	dxt_buf_free(&out);
 	if (rc == DXT_OK)
-		rc = unwritable_error(err, "the csv header cannot be written "
+		rc = dxt_error_config(err, "the csv header cannot be written "
 					   "with these options; check "
 					   "buffer.csv.quotechar and "
 					   "buffer.csv.escapechar");
@@ -232,13 +215,13 @@ static int blank_line(const struct dxt_csv_opts *o, const char *what,
 		      bool null, struct dxt_error *err)
 {
 	if (null)
-		return unwritable_error(
+		return dxt_error_config(
 			err,
 			"%s: a null in a file of one column with null_value "
 			"\"\" is an empty line, which reads back as no row at "
 			"all; set buffer.csv.null_value (e.g. \"\\\\N\")",
 			what);
-	return unwritable_error(
+	return dxt_error_config(
 		err,
 		"%s: an empty string in a file of one column with quoting off "
 		"is an empty line, which reads back as no row at all; set "
@@ -297,7 +280,7 @@ static int csv_batch_unwritable(const struct dxt_csv_opts *o,
 	dxt_buf_free(&text);
 	dxt_buf_free(&out);
 	if (rc == DXT_OK)
-		rc = unwritable_error(err, "a value cannot be written as CSV "
+		rc = dxt_error_config(err, "a value cannot be written as CSV "
 					   "with these options; check "
 					   "buffer.csv.quotechar, "
 					   "buffer.csv.escapechar and "
