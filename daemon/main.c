@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,6 +368,14 @@ int main(int argc, char **argv)
 	enum dxt_log_format lf = DXT_LOG_TEXT;
 	enum dxt_log_level ll = DXT_LOG_INFO;
 	const char *cmd;
+
+	/*
+	 * Large buffers (batches, codec contexts, part streams) come and go
+	 * with every part and stream. A fixed mmap threshold returns them to
+	 * the system when freed; glibc's moving threshold would keep them in
+	 * the heap, so peak RSS would creep with the number of parts.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	int c, v;
 
 	/* No command, or options only: serve. */
