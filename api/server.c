@@ -135,7 +135,7 @@ static enum MHD_Result send_reply(struct request *q,
 	bool ok;
 
 	/* Internal failures are worth a line at error level, with the
-	 * message the client gets (never the request's body). Refusals such
+	 * message the client receives (never the request's body). Refusals such
 	 * as 503 (not ready) and 507 (quota) are the client's to act on. */
 	if (r->status == 500) {
 		size_t n = r->body ? r->len : 0;
