@@ -94,6 +94,17 @@ $(O)/obj/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
 
+# main.c compiles LIBDIR in (where installed providers live): rebuild it
+# when LIBDIR changes, e.g. `make install PREFIX=/usr` after a plain `make`.
+$(O)/libdir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' >$@
+
+$(O)/obj/daemon/main.o: $(O)/libdir.stamp
+
+.PHONY: FORCE
+FORCE:
+
 $(O)/libdxtengine.a: $(ENGINE_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
