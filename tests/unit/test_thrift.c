@@ -4,6 +4,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "engine/parquet_meta.h"
 #include "engine/thrift.h"
 
 static const uint8_t known[] = {
@@ -386,6 +387,159 @@ START_TEST(truncation_and_bitflips)
 }
 END_TEST
 
+static const uint8_t page_v1[] = {
+	0x15, 0x00,       /* type DATA_PAGE */
+	0x15, 0xc8, 0x01, /* uncompressed_page_size 100 */
+	0x15, 0x64,       /* compressed_page_size 50 */
+	0x2c,             /* field 5: data_page_header */
+	0x15, 0x14,       /* num_values 10 */
+	0x15, 0x00,       /* encoding PLAIN */
+	0x15, 0x06,       /* definition_level_encoding RLE */
+	0x15, 0x06,       /* repetition_level_encoding RLE */
+	0x00, 0x00,
+};
+
+START_TEST(page_header_bytes)
+{
+	struct dxt_pq_page_header h = { 0 };
+	struct dxt_error err = { 0 };
+	struct dxt_buf b = { 0 };
+	size_t used = 0;
+
+	h.type = DXT_PQ_DATA_PAGE;
+	h.uncompressed_size = 100;
+	h.compressed_size = 50;
+	h.data.num_values = 10;
+	h.data.def_level_encoding = 3;
+	h.data.rep_level_encoding = 3;
+	ck_assert_int_eq(dxt_pq_page_header_write(&b, &h), DXT_OK);
+	ck_assert_uint_eq(b.len, sizeof(page_v1));
+	ck_assert_mem_eq(b.data, page_v1, sizeof(page_v1));
+	dxt_buf_free(&b);
+
+	memset(&h, 0xff, sizeof(h));
+	ck_assert_int_eq(dxt_pq_page_header_read(page_v1, sizeof(page_v1),
+						 "p", &h, &used, &err),
+			 DXT_OK);
+	ck_assert_uint_eq(used, sizeof(page_v1));
+	ck_assert(h.type == DXT_PQ_DATA_PAGE && !h.has_crc);
+	ck_assert_int_eq(h.uncompressed_size, 100);
+	ck_assert_int_eq(h.compressed_size, 50);
+	ck_assert_int_eq(h.data.num_values, 10);
+	ck_assert_int_eq(h.data.encoding, 0);
+	ck_assert_int_eq(h.data.def_level_encoding, 3);
+	ck_assert_int_eq(h.data.has_stats, 0);
+}
+END_TEST
+
+START_TEST(page_header_round_trip)
+{
+	struct dxt_pq_page_header h = { 0 }, g;
+	struct dxt_error err = { 0 };
+	struct dxt_buf b = { 0 };
+	size_t used, start;
+
+	/* Three headers back to back, as pages follow each other. */
+	h.type = DXT_PQ_DICTIONARY_PAGE;
+	h.uncompressed_size = 7;
+	h.compressed_size = 9;
+	h.has_crc = 1;
+	h.crc = -123456;
+	h.dict.num_values = 3;
+	h.dict.encoding = 2;
+	h.dict.has_is_sorted = 1;
+	h.dict.is_sorted = 1;
+	ck_assert_int_eq(dxt_pq_page_header_write(&b, &h), DXT_OK);
+	memset(&h, 0, sizeof(h));
+	h.type = DXT_PQ_DATA_PAGE_V2;
+	h.uncompressed_size = 1 << 20;
+	h.compressed_size = 12345;
+	h.data_v2.num_values = 1000;
+	h.data_v2.num_nulls = 5;
+	h.data_v2.num_rows = 1000;
+	h.data_v2.encoding = 8;
+	h.data_v2.def_levels_len = 17;
+	h.data_v2.is_compressed = 0;
+	h.data_v2.has_stats = 1;
+	h.data_v2.stats.has_null_count = 1;
+	h.data_v2.stats.null_count = 5;
+	h.data_v2.stats.has_min = 1;
+	h.data_v2.stats.min_value = (const uint8_t *)"apple";
+	h.data_v2.stats.min_len = 5;
+	h.data_v2.stats.has_max = 1;
+	h.data_v2.stats.max_value = (const uint8_t *)"zebra!";
+	h.data_v2.stats.max_len = 6;
+	ck_assert_int_eq(dxt_pq_page_header_write(&b, &h), DXT_OK);
+	h.type = DXT_PQ_INDEX_PAGE;
+	ck_assert_int_eq(dxt_pq_page_header_write(&b, &h), DXT_EINVAL);
+
+	ck_assert_int_eq(dxt_pq_page_header_read(b.data, b.len, "p", &g,
+						 &used, &err),
+			 DXT_OK);
+	ck_assert(g.type == DXT_PQ_DICTIONARY_PAGE && g.has_crc);
+	ck_assert_int_eq(g.crc, -123456);
+	ck_assert_int_eq(g.dict.num_values, 3);
+	ck_assert_int_eq(g.dict.encoding, 2);
+	ck_assert(g.dict.has_is_sorted && g.dict.is_sorted);
+	start = used;
+	ck_assert_int_eq(dxt_pq_page_header_read(b.data + start,
+						 b.len - start, "p", &g,
+						 &used, &err),
+			 DXT_OK);
+	ck_assert_uint_eq(start + used, b.len);
+	ck_assert(g.type == DXT_PQ_DATA_PAGE_V2);
+	ck_assert_int_eq(g.uncompressed_size, 1 << 20);
+	ck_assert_int_eq(g.data_v2.num_nulls, 5);
+	ck_assert_int_eq(g.data_v2.encoding, 8);
+	ck_assert_int_eq(g.data_v2.def_levels_len, 17);
+	ck_assert_int_eq(g.data_v2.is_compressed, 0);
+	ck_assert(g.data_v2.has_stats && g.data_v2.stats.null_count == 5);
+	ck_assert(g.data_v2.stats.min_len == 5 &&
+		  memcmp(g.data_v2.stats.min_value, "apple", 5) == 0);
+	ck_assert(g.data_v2.stats.max_len == 6 &&
+		  memcmp(g.data_v2.stats.max_value, "zebra!", 6) == 0);
+	dxt_buf_free(&b);
+}
+END_TEST
+
+START_TEST(page_header_corrupt)
+{
+	struct dxt_pq_page_header h;
+	struct dxt_error err = { 0 };
+	uint8_t copy[sizeof(page_v1)], *exact;
+	size_t used, n, bit;
+	int rc;
+
+	/* Without the data_page_header struct (fields 5.. replaced by stop). */
+	memcpy(copy, page_v1, 8);
+	copy[7] = 0;
+	ck_assert_int_eq(dxt_pq_page_header_read(copy, 8, "page at 4 of "
+						 "t.parquet", &h, &used, &err),
+			 DXT_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.message, "page at 4 of t.parquet: "
+					       "byte 8: page header lacks"));
+	ck_assert_ptr_nonnull(strstr(err.message, "data_page_header"));
+
+	for (n = 0; n < sizeof(page_v1); n++) {
+		exact = malloc(n ? n : 1);
+		memcpy(exact, page_v1, n);
+		ck_assert_int_eq(dxt_pq_page_header_read(exact, n, "p", &h,
+							 &used, &err),
+				 DXT_EPARSE);
+		free(exact);
+	}
+	for (bit = 0; bit < sizeof(page_v1) * 8; bit++) {
+		memcpy(copy, page_v1, sizeof(copy));
+		copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		rc = dxt_pq_page_header_read(copy, sizeof(copy), "p", &h,
+					     &used, &err);
+		ck_assert(rc == DXT_OK || rc == DXT_EPARSE);
+		if (rc == DXT_OK)
+			ck_assert_uint_le(used, sizeof(copy));
+	}
+}
+END_TEST
+
 Suite *dxt_test_thrift(void)
 {
 	Suite *s = suite_create("thrift");
@@ -398,6 +552,11 @@ Suite *dxt_test_thrift(void)
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, writer_misuse);
 	tcase_add_test(tc, truncation_and_bitflips);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("parquet_meta");
+	tcase_add_test(tc, page_header_bytes);
+	tcase_add_test(tc, page_header_round_trip);
+	tcase_add_test(tc, page_header_corrupt);
 	suite_add_tcase(s, tc);
 	return s;
 }
