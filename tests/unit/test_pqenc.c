@@ -1,0 +1,142 @@
+/*
+ * test_pqenc.c - Parquet encodings: spec examples, round trips, damaged input.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "engine/pqenc.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+START_TEST(rle_spec_example)
+{
+	/* Encodings.md: 0..7 with bit width 3 is one bit-packed group. */
+	uint32_t v[8] = { 0, 1, 2, 3, 4, 5, 6, 7 }, back[8];
+	const uint8_t want[] = { 0x03, 0x88, 0xC6, 0xFA };
+	struct dxt_buf b = { 0 };
+	size_t used;
+
+	ck_assert_int_eq(dxt_pq_rle_encode(&b, v, 8, 3, false, NULL), DXT_OK);
+	ck_assert_uint_eq(b.len, sizeof(want));
+	ck_assert_mem_eq(b.data, want, sizeof(want));
+	ck_assert_int_eq(dxt_pq_rle_decode(b.data, b.len, 3, back, 8, &used,
+					   NULL), DXT_OK);
+	ck_assert_uint_eq(used, 4);
+	ck_assert_mem_eq(back, v, sizeof(v));
+	dxt_buf_free(&b);
+}
+END_TEST
+
+START_TEST(rle_round_trip)
+{
+	struct dxt_buf b = { 0 };
+	uint32_t *v = malloc(5000 * 4), *back = malloc(5000 * 4);
+
+	for (unsigned bw = 0; bw <= 32; bw++) {
+		for (size_t n = 0; n < 5000; n = n * 3 + 1) {
+			uint32_t mask = bw == 32 ? UINT32_MAX
+						 : (uint32_t)((1ull << bw) - 1);
+			size_t used;
+
+			for (size_t i = 0; i < n; i++)
+				v[i] = (rnd() % 3 == 0 && i > 0) ? v[i - 1]
+					: (uint32_t)rnd() & mask;
+			b.len = 0;
+			ck_assert_int_eq(dxt_pq_rle_encode(&b, v, n, bw,
+							   true, NULL), DXT_OK);
+			ck_assert_int_eq(dxt_pq_rle_decode_prefixed(b.data,
+					 b.len, bw, back, n, &used, NULL),
+					 DXT_OK);
+			ck_assert_uint_eq(used, b.len);
+			ck_assert(n == 0 || !memcmp(v, back, n * 4));
+		}
+	}
+	free(v);
+	free(back);
+	dxt_buf_free(&b);
+}
+END_TEST
+
+START_TEST(delta_spec_examples)
+{
+	int32_t a[] = { 1, 2, 3, 4, 5 }, b2[] = { 7, 5, 3, 1, 2, 3, 4, 5 };
+	int32_t back[8];
+	struct dxt_buf b = { 0 };
+
+	ck_assert_int_eq(dxt_pq_delta_encode_i32(&b, a, 5, NULL), DXT_OK);
+	ck_assert_int_eq(dxt_pq_delta_decode_i32(b.data, b.len, back, 5, NULL,
+						 NULL), DXT_OK);
+	ck_assert_mem_eq(back, a, sizeof(a));
+	b.len = 0;
+	ck_assert_int_eq(dxt_pq_delta_encode_i32(&b, b2, 8, NULL), DXT_OK);
+	/* header 128, 4, 8, zigzag(7); min delta zigzag(-2); widths 2,0,0,0 */
+	ck_assert_uint_eq(b.data[3], 0x08);
+	ck_assert_uint_eq(b.data[4], 14);
+	ck_assert_uint_eq(b.data[5], 3);
+	ck_assert_uint_eq(b.data[6], 2);
+	ck_assert_uint_eq(b.data[10], 0xC0);
+	ck_assert_uint_eq(b.data[11], 0x3F);
+	ck_assert_int_eq(dxt_pq_delta_decode_i32(b.data, b.len, back, 8, NULL,
+						 NULL), DXT_OK);
+	ck_assert_mem_eq(back, b2, sizeof(b2));
+	dxt_buf_free(&b);
+}
+END_TEST
+
+START_TEST(delta_round_trip_and_damage)
+{
+	struct dxt_buf b = { 0 };
+	int64_t *v = malloc(3000 * 8), *back = malloc(3000 * 8);
+
+	for (size_t n = 0; n < 3000; n = n * 2 + 1) {
+		size_t used;
+
+		for (size_t i = 0; i < n; i++)
+			v[i] = (int64_t)(rnd() >> (rnd() % 64));
+		b.len = 0;
+		ck_assert_int_eq(dxt_pq_delta_encode_i64(&b, v, n, NULL),
+				 DXT_OK);
+		ck_assert_int_eq(dxt_pq_delta_decode_i64(b.data, b.len, back,
+				 n, &used, NULL), DXT_OK);
+		ck_assert_uint_eq(used, b.len);
+		ck_assert(n == 0 || !memcmp(v, back, n * 8));
+		if (n < 300) {
+			for (size_t t = 0; t < b.len; t++)
+				ck_assert_int_eq(dxt_pq_delta_decode_i64(b.data,
+						 t, back, n, &used, NULL),
+						 DXT_EPARSE);
+			for (size_t bit = 0; bit < b.len * 8; bit++) {
+				b.data[bit / 8] ^= (uint8_t)(1u << (bit & 7));
+				(void)dxt_pq_delta_decode_i64(b.data, b.len,
+							      back, n, &used,
+							      NULL);
+				b.data[bit / 8] ^= (uint8_t)(1u << (bit & 7));
+			}
+		}
+	}
+	free(v);
+	free(back);
+	dxt_buf_free(&b);
+}
+END_TEST
+
+Suite *dxt_test_pqenc(void)
+{
+	Suite *s = suite_create("pqenc");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, rle_spec_example);
+	tcase_add_test(tc, rle_round_trip);
+	tcase_add_test(tc, delta_spec_examples);
+	tcase_add_test(tc, delta_round_trip_and_damage);
+	suite_add_tcase(s, tc);
+	return s;
+}
