@@ -128,6 +128,66 @@ START_TEST(delta_round_trip_and_damage)
 }
 END_TEST
 
+START_TEST(byte_arrays_bss_bool)
+{
+	const char *words[] = { "axis", "axle", "axles", "", "bee", "beer" };
+	int32_t off[7], back[7];
+	struct dxt_buf d = { 0 }, b = { 0 }, out = { 0 };
+	double f[5] = { 1.5, -2, 3e300, 0, 7 }, g[5];
+	bool bo[11], bb[11];
+	size_t used;
+
+	off[0] = 0;
+	for (int i = 0; i < 6; i++) {
+		dxt_buf_puts(&d, words[i]);
+		off[i + 1] = (int32_t)d.len;
+	}
+	for (int kind = 0; kind < 2; kind++) {
+		b.len = 0;
+		out.len = 0;
+		ck_assert_int_eq(kind ? dxt_pq_dba_encode(&b, off, d.data, 6, NULL)
+				      : dxt_pq_dlba_encode(&b, off, d.data, 6, NULL),
+				 DXT_OK);
+		ck_assert_int_eq(kind ? dxt_pq_dba_decode(b.data, b.len, 6, &out,
+							  back, &used, NULL)
+				      : dxt_pq_dlba_decode(b.data, b.len, 6, &out,
+							   back, &used, NULL),
+				 DXT_OK);
+		ck_assert_uint_eq(used, b.len);
+		ck_assert_mem_eq(back, off, sizeof(off));
+		ck_assert_mem_eq(out.data, d.data, d.len);
+		for (size_t t = 0; t < b.len; t++) {
+			out.len = 0;
+			ck_assert_int_ne(kind ? dxt_pq_dba_decode(b.data, t, 6,
+					 &out, back, &used, NULL)
+					      : dxt_pq_dlba_decode(b.data, t, 6,
+					 &out, back, &used, NULL), DXT_OK);
+		}
+	}
+	b.len = 0;
+	ck_assert_int_eq(dxt_pq_bss_encode(&b, f, 5, 8, NULL), DXT_OK);
+	ck_assert_int_eq(dxt_pq_bss_decode(b.data, b.len, 5, 8, g, &used, NULL),
+			 DXT_OK);
+	ck_assert_mem_eq(f, g, sizeof(f));
+	ck_assert_int_eq(dxt_pq_bss_decode(b.data, b.len - 1, 5, 8, g, &used,
+					   NULL), DXT_EPARSE);
+	for (int i = 0; i < 11; i++)
+		bo[i] = i % 3 == 0;
+	b.len = 0;
+	ck_assert_int_eq(dxt_pq_bool_pack(&b, bo, 11), DXT_OK);
+	ck_assert_uint_eq(b.len, 2);
+	ck_assert_uint_eq(b.data[0], 0x49);
+	ck_assert_int_eq(dxt_pq_bool_unpack(b.data, 2, 11, bb, &used, NULL),
+			 DXT_OK);
+	ck_assert_mem_eq(bo, bb, sizeof(bo));
+	ck_assert_int_eq(dxt_pq_bool_unpack(b.data, 1, 11, bb, &used, NULL),
+			 DXT_EPARSE);
+	dxt_buf_free(&d);
+	dxt_buf_free(&b);
+	dxt_buf_free(&out);
+}
+END_TEST
+
 Suite *dxt_test_pqenc(void)
 {
 	Suite *s = suite_create("pqenc");
@@ -137,6 +197,7 @@ Suite *dxt_test_pqenc(void)
 	tcase_add_test(tc, rle_round_trip);
 	tcase_add_test(tc, delta_spec_examples);
 	tcase_add_test(tc, delta_round_trip_and_damage);
+	tcase_add_test(tc, byte_arrays_bss_bool);
 	suite_add_tcase(s, tc);
 	return s;
 }
