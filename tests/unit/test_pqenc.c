@@ -188,6 +188,30 @@ START_TEST(byte_arrays_bss_bool)
 }
 END_TEST
 
+START_TEST(rle_damage)
+{
+	uint32_t v[300], back[300];
+	struct dxt_buf b = { 0 };
+	size_t used;
+
+	for (size_t i = 0; i < 300; i++)
+		v[i] = i < 100 ? 5 : (uint32_t)rnd() & 127;
+	ck_assert_int_eq(dxt_pq_rle_encode(&b, v, 300, 7, true, NULL), DXT_OK);
+	for (size_t t = 0; t < b.len; t++)
+		ck_assert_int_eq(dxt_pq_rle_decode_prefixed(b.data, t, 7, back,
+				 300, &used, NULL), DXT_EPARSE);
+	for (size_t bit = 0; bit < b.len * 8; bit++) {
+		b.data[bit / 8] ^= (uint8_t)(1u << (bit & 7));
+		(void)dxt_pq_rle_decode_prefixed(b.data, b.len, 7, back, 300,
+						 &used, NULL);
+		b.data[bit / 8] ^= (uint8_t)(1u << (bit & 7));
+	}
+	ck_assert_int_eq(dxt_pq_rle_decode_prefixed(b.data, b.len, 33, back,
+			 300, &used, NULL), DXT_EPARSE);
+	dxt_buf_free(&b);
+}
+END_TEST
+
 Suite *dxt_test_pqenc(void)
 {
 	Suite *s = suite_create("pqenc");
@@ -198,6 +222,7 @@ Suite *dxt_test_pqenc(void)
 	tcase_add_test(tc, delta_spec_examples);
 	tcase_add_test(tc, delta_round_trip_and_damage);
 	tcase_add_test(tc, byte_arrays_bss_bool);
+	tcase_add_test(tc, rle_damage);
 	suite_add_tcase(s, tc);
 	return s;
 }
