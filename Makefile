@@ -22,7 +22,7 @@ ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
-ENGINE_PKGS := jansson yaml-0.1 libzstd zlib libarchive
+ENGINE_PKGS := jansson yaml-0.1 libzstd zlib libarchive snappy liblz4 libbrotlidec
 DAEMON_PKGS := libuv sqlite3
 API_PKGS    := libmicrohttpd
 TEST_PKGS   := check

@@ -7,8 +7,9 @@
  * (parquet: per page) set DXT_FORMAT_OWN_CODEC: the buffer then gives them an
  * uncompressed stream and passes the codec in the options.
  *
- * Built-in formats: "csv", "jsonl". Parquet plugs in by adding a const
- * struct dxt_format and one line to the table in format.c.
+ * Built-in formats: "csv", "jsonl" and "parquet" (parquet.h; OWN_CODEC and
+ * SEEKABLE: pages are compressed inside the file and the reader needs the
+ * file itself for its footer).
  *
  * Callbacks run on the thread that drives the buffer writer or reader.
  */
@@ -91,5 +92,6 @@ const struct dxt_format *const *dxt_format_list(void);
 
 extern const struct dxt_format dxt_format_csv;
 extern const struct dxt_format dxt_format_jsonl;
+extern const struct dxt_format dxt_format_parquet;
 
 #endif /* DXT_FORMAT_H */

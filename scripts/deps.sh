@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev \
 libuv1-dev libpq-dev libsqlite3-dev libzstd-dev zlib1g-dev libarchive-dev \
-libsnappy-dev libcurl4-openssl-dev check libsubunit-dev sqlite3 curl \
+libsnappy-dev liblz4-dev libbrotli-dev libcurl4-openssl-dev check libsubunit-dev sqlite3 curl \
 python3 xz-utils gzip tar tzdata"
 
 # Extra packages named on the command line (bench tools, servers).
