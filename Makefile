@@ -64,11 +64,16 @@ PROVIDER_SO := $(PROVIDERS:%=$(O)/providers/%.so)
 ENGINE_CFLAGS := $(call pc_cflags,$(ENGINE_PKGS))
 ENGINE_LIBS   := $(call pc_libs,$(ENGINE_PKGS)) -ldl -lpthread -lm
 
-.PHONY: all check check-plain check-san unit integration run bench install clean deps
+.PHONY: all check check-plain check-san check-deps unit integration run bench install clean deps
 all: $(O)/dxtd $(PROVIDER_SO)
 
 deps:
 	@sh scripts/deps.sh
+
+# What `make check` needs beyond the build: a PostgreSQL 15 server for the
+# postgres provider's tests, Node.js and npm for the DuckDB interop tests.
+check-deps:
+	@DXT_DEPS_NODE=1 sh scripts/deps.sh postgresql-15
 
 $(O)/obj/engine/%.o: engine/%.c
 	@mkdir -p $(@D)
@@ -183,7 +188,7 @@ unit: all $(O)/tests/unit $(O)/tests/api_server $(FIXTURES)
 integration: all $(TOOLS) $(FIXTURES)
 	DXT_BUILD=$(CURDIR)/$(O) sh tests/integration/run.sh
 
-check: deps
+check: check-deps
 	$(MAKE) check-plain
 	$(MAKE) check-san
 

@@ -12,6 +12,12 @@ python3 xz-utils gzip tar tzdata"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
 missing=""
+# Node.js and npm (DuckDB interop tests) count as present when the commands
+# exist, whichever package provides them.
+if [ "${DXT_DEPS_NODE:-0}" = 1 ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
