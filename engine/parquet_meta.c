@@ -257,3 +257,44 @@ int dxt_pq_page_header_read(const void *p, size_t len, const char *what,
 	*used = r.pos;
 	return DXT_OK;
 }
+
+/* --- names ------------------------------------------------------------------ */
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+	if (v < 0 || (size_t)v >= n)
+		return NULL;
+	return names[v];
+}
+
+const char *dxt_pq_physical_name(int type)
+{
+	static const char *const names[] = {
+		"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE",
+		"BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY",
+	};
+
+	return name_of(names, sizeof(names) / sizeof(names[0]), type);
+}
+
+const char *dxt_pq_codec_name(int codec)
+{
+	static const char *const names[] = {
+		"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4",
+		"ZSTD", "LZ4_RAW",
+	};
+
+	return name_of(names, sizeof(names) / sizeof(names[0]), codec);
+}
+
+const char *dxt_pq_encoding_name(int encoding)
+{
+	/* Value 1 was GROUP_VAR_INT, never used in files. */
+	static const char *const names[] = {
+		"PLAIN", NULL, "PLAIN_DICTIONARY", "RLE", "BIT_PACKED",
+		"DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY",
+		"DELTA_BYTE_ARRAY", "RLE_DICTIONARY", "BYTE_STREAM_SPLIT",
+	};
+
+	return name_of(names, sizeof(names) / sizeof(names[0]), encoding);
+}
