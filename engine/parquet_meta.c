@@ -1,8 +1,10 @@
 /*
- * parquet_meta.c - Parquet page headers over the Thrift compact protocol.
+ * parquet_meta.c - Parquet page headers and the file footer over the Thrift
+ * compact protocol.
  */
 #include "parquet_meta.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void put_i32(struct dxt_thrift_writer *w, int16_t id, int32_t v)
@@ -256,6 +258,853 @@ int dxt_pq_page_header_read(const void *p, size_t len, const char *what,
 	h->type = (enum dxt_pq_page_type)type;
 	*used = r.pos;
 	return DXT_OK;
+}
+
+/* --- file footer: writing ---------------------------------------------------- */
+
+static void put_i64(struct dxt_thrift_writer *w, int16_t id, int64_t v)
+{
+	dxt_thrift_field(w, DXT_THRIFT_I64, id);
+	dxt_thrift_write_i64(w, v);
+}
+
+static void put_str(struct dxt_thrift_writer *w, int16_t id, const char *s)
+{
+	dxt_thrift_field(w, DXT_THRIFT_BINARY, id);
+	dxt_thrift_write_string(w, s ? s : "");
+}
+
+/* An empty struct as a field: the members of LogicalType and TimeUnit. */
+static void put_empty(struct dxt_thrift_writer *w, int16_t id)
+{
+	dxt_thrift_field(w, DXT_THRIFT_STRUCT, id);
+	dxt_thrift_struct_begin(w);
+	dxt_thrift_struct_end(w);
+}
+
+/* LogicalType (SchemaElement field 10): a union holding one struct. */
+static void write_logical(struct dxt_thrift_writer *w,
+			  const struct dxt_pq_logical *lt)
+{
+	dxt_thrift_field(w, DXT_THRIFT_STRUCT, 10);
+	dxt_thrift_struct_begin(w);
+	dxt_thrift_field(w, DXT_THRIFT_STRUCT, (int16_t)lt->kind);
+	dxt_thrift_struct_begin(w);
+	switch (lt->kind) {
+	case DXT_PQ_LT_DECIMAL:
+		put_i32(w, 1, lt->scale);
+		put_i32(w, 2, lt->precision);
+		break;
+	case DXT_PQ_LT_TIME:
+	case DXT_PQ_LT_TIMESTAMP:
+		dxt_thrift_field_bool(w, 1, lt->is_adjusted_to_utc);
+		dxt_thrift_field(w, DXT_THRIFT_STRUCT, 2);
+		dxt_thrift_struct_begin(w);
+		put_empty(w, (int16_t)lt->unit);
+		dxt_thrift_struct_end(w);
+		break;
+	case DXT_PQ_LT_INTEGER:
+		dxt_thrift_field(w, DXT_THRIFT_I8, 1);
+		dxt_thrift_write_i8(w, lt->bit_width);
+		dxt_thrift_field_bool(w, 2, lt->is_signed);
+		break;
+	default:
+		break;
+	}
+	dxt_thrift_struct_end(w);
+	dxt_thrift_struct_end(w);
+}
+
+static void write_schema_elem(struct dxt_thrift_writer *w,
+			      const struct dxt_pq_schema_elem *e)
+{
+	dxt_thrift_struct_begin(w);
+	if (e->has_type) {
+		put_i32(w, 1, (int32_t)e->type);
+		if (e->type == DXT_PQ_FIXED_LEN_BYTE_ARRAY)
+			put_i32(w, 2, e->type_length);
+	}
+	if (e->has_repetition)
+		put_i32(w, 3, (int32_t)e->repetition);
+	put_str(w, 4, e->name);
+	/* Groups (the root included) always say how many children they
+	 * have; leaves never do. */
+	if (!e->has_type)
+		put_i32(w, 5, e->num_children);
+	if (e->has_converted) {
+		put_i32(w, 6, (int32_t)e->converted);
+		if (e->converted == DXT_PQ_CT_DECIMAL) {
+			put_i32(w, 7, e->scale);
+			put_i32(w, 8, e->precision);
+		}
+	}
+	if (e->has_field_id)
+		put_i32(w, 9, e->field_id);
+	if (e->logical.kind != DXT_PQ_LT_NONE)
+		write_logical(w, &e->logical);
+	dxt_thrift_struct_end(w);
+}
+
+static void write_col_stats(struct dxt_thrift_writer *w,
+			    const struct dxt_pq_col_stats *s)
+{
+	dxt_thrift_field(w, DXT_THRIFT_STRUCT, 12);
+	dxt_thrift_struct_begin(w);
+	if (s->has_null_count)
+		put_i64(w, 3, s->null_count);
+	if (s->has_distinct_count)
+		put_i64(w, 4, s->distinct_count);
+	if (s->has_max) {
+		dxt_thrift_field(w, DXT_THRIFT_BINARY, 5);
+		dxt_thrift_write_binary(w, s->max_value, s->max_len);
+	}
+	if (s->has_min) {
+		dxt_thrift_field(w, DXT_THRIFT_BINARY, 6);
+		dxt_thrift_write_binary(w, s->min_value, s->min_len);
+	}
+	dxt_thrift_struct_end(w);
+}
+
+static void write_column_meta(struct dxt_thrift_writer *w,
+			      const struct dxt_pq_column_meta *m)
+{
+	dxt_thrift_field(w, DXT_THRIFT_STRUCT, 3);
+	dxt_thrift_struct_begin(w);
+	put_i32(w, 1, (int32_t)m->type);
+	dxt_thrift_field(w, DXT_THRIFT_LIST, 2);
+	dxt_thrift_list_begin(w, DXT_THRIFT_I32, (uint32_t)m->n_encodings);
+	for (size_t i = 0; i < m->n_encodings; i++)
+		dxt_thrift_write_i32(w, m->encodings[i]);
+	dxt_thrift_field(w, DXT_THRIFT_LIST, 3);
+	dxt_thrift_list_begin(w, DXT_THRIFT_BINARY, (uint32_t)m->n_path);
+	for (size_t i = 0; i < m->n_path; i++)
+		dxt_thrift_write_string(w, m->path[i] ? m->path[i] : "");
+	put_i32(w, 4, (int32_t)m->codec);
+	put_i64(w, 5, m->num_values);
+	put_i64(w, 6, m->total_uncompressed_size);
+	put_i64(w, 7, m->total_compressed_size);
+	put_i64(w, 9, m->data_page_offset);
+	if (m->has_index_page_offset)
+		put_i64(w, 10, m->index_page_offset);
+	if (m->has_dictionary_page_offset)
+		put_i64(w, 11, m->dictionary_page_offset);
+	if (m->has_stats)
+		write_col_stats(w, &m->stats);
+	dxt_thrift_struct_end(w);
+}
+
+static void write_row_group(struct dxt_thrift_writer *w,
+			    const struct dxt_pq_row_group *rg)
+{
+	dxt_thrift_struct_begin(w);
+	dxt_thrift_field(w, DXT_THRIFT_LIST, 1);
+	dxt_thrift_list_begin(w, DXT_THRIFT_STRUCT, (uint32_t)rg->n_columns);
+	for (size_t i = 0; i < rg->n_columns; i++) {
+		const struct dxt_pq_column_chunk *cc = &rg->columns[i];
+
+		dxt_thrift_struct_begin(w);
+		if (cc->file_path)
+			put_str(w, 1, cc->file_path);
+		put_i64(w, 2, cc->file_offset);
+		if (cc->has_meta)
+			write_column_meta(w, &cc->meta);
+		dxt_thrift_struct_end(w);
+	}
+	put_i64(w, 2, rg->total_byte_size);
+	put_i64(w, 3, rg->num_rows);
+	if (rg->has_file_offset)
+		put_i64(w, 5, rg->file_offset);
+	if (rg->has_total_compressed_size)
+		put_i64(w, 6, rg->total_compressed_size);
+	dxt_thrift_struct_end(w);
+}
+
+int dxt_pq_file_meta_write(struct dxt_buf *out,
+			   const struct dxt_pq_file_meta *fm)
+{
+	struct dxt_thrift_writer w;
+
+	dxt_thrift_writer_init(&w, out);
+	put_i32(&w, 1, fm->version);
+	dxt_thrift_field(&w, DXT_THRIFT_LIST, 2);
+	dxt_thrift_list_begin(&w, DXT_THRIFT_STRUCT, (uint32_t)fm->n_schema);
+	for (size_t i = 0; i < fm->n_schema; i++)
+		write_schema_elem(&w, &fm->schema[i]);
+	put_i64(&w, 3, fm->num_rows);
+	dxt_thrift_field(&w, DXT_THRIFT_LIST, 4);
+	dxt_thrift_list_begin(&w, DXT_THRIFT_STRUCT,
+			      (uint32_t)fm->n_row_groups);
+	for (size_t i = 0; i < fm->n_row_groups; i++)
+		write_row_group(&w, &fm->row_groups[i]);
+	if (fm->n_kv) {
+		dxt_thrift_field(&w, DXT_THRIFT_LIST, 5);
+		dxt_thrift_list_begin(&w, DXT_THRIFT_STRUCT,
+				      (uint32_t)fm->n_kv);
+		for (size_t i = 0; i < fm->n_kv; i++) {
+			dxt_thrift_struct_begin(&w);
+			put_str(&w, 1, fm->kv[i].key);
+			if (fm->kv[i].value)
+				put_str(&w, 2, fm->kv[i].value);
+			dxt_thrift_struct_end(&w);
+		}
+	}
+	if (fm->created_by)
+		put_str(&w, 6, fm->created_by);
+	return dxt_thrift_struct_end(&w);
+}
+
+/* --- file footer: freeing ---------------------------------------------------- */
+
+static void free_column_meta(struct dxt_pq_column_meta *m)
+{
+	free(m->encodings);
+	for (size_t i = 0; i < m->n_path; i++)
+		free(m->path[i]);
+	free(m->path);
+	free(m->stats.min_value);
+	free(m->stats.max_value);
+	memset(m, 0, sizeof(*m));
+}
+
+static void free_row_group(struct dxt_pq_row_group *rg)
+{
+	for (size_t i = 0; i < rg->n_columns; i++) {
+		free(rg->columns[i].file_path);
+		free_column_meta(&rg->columns[i].meta);
+	}
+	free(rg->columns);
+}
+
+void dxt_pq_file_meta_free(struct dxt_pq_file_meta *fm)
+{
+	if (!fm)
+		return;
+	for (size_t i = 0; i < fm->n_schema; i++)
+		free(fm->schema[i].name);
+	free(fm->schema);
+	for (size_t i = 0; i < fm->n_row_groups; i++)
+		free_row_group(&fm->row_groups[i]);
+	free(fm->row_groups);
+	for (size_t i = 0; i < fm->n_kv; i++) {
+		free(fm->kv[i].key);
+		free(fm->kv[i].value);
+	}
+	free(fm->kv);
+	free(fm->created_by);
+	memset(fm, 0, sizeof(*fm));
+}
+
+/* --- file footer: reading ---------------------------------------------------- */
+
+/*
+ * The decoder fills the caller's struct as it goes: every array is stored
+ * with its count as soon as it is allocated (zeroed), so on any error
+ * dxt_pq_file_meta_free() releases exactly what was built. A member that
+ * owns memory and appears twice is an error rather than a leak.
+ */
+
+static int oom(struct dxt_thrift_reader *r)
+{
+	return dxt_error_set(r->err, DXT_ENOMEM, "%s: out of memory decoding "
+			     "the Parquet footer at byte %zu", r->what,
+			     r->pos);
+}
+
+static int corrupt_at(struct dxt_thrift_reader *r, size_t at,
+		      const char *what, const char *why)
+{
+	return dxt_error_set(r->err, DXT_EPARSE, "%s: byte %zu: %s %s; the "
+			     "file is corrupt", r->what, at, what, why);
+}
+
+/*
+ * Checks that every field id whose bit is in `need` was seen; names[id]
+ * names it in the message.
+ */
+static int required(struct dxt_thrift_reader *r, const char *what,
+		    unsigned seen, unsigned need, const char *const *names)
+{
+	unsigned miss = need & ~seen;
+	int id = 0;
+
+	if (!miss)
+		return DXT_OK;
+	while (!(miss & 1u << id))
+		id++;
+	return dxt_error_set(r->err, DXT_EPARSE, "%s: byte %zu: %s lacks the "
+			     "required field %s; the file is corrupt",
+			     r->what, r->pos, what, names[id]);
+}
+
+/* Copies n bytes from the input into a fresh allocation (one extra byte
+ * for a terminating NUL), replacing and freeing *dst. */
+static int take_bytes(struct dxt_thrift_reader *r, uint8_t **dst,
+		      size_t *dst_len)
+{
+	const uint8_t *p;
+	uint8_t *copy;
+	size_t n;
+
+	if (dxt_thrift_read_binary(r, &p, &n) != DXT_OK)
+		return DXT_EPARSE;
+	copy = malloc(n + 1);
+	if (!copy)
+		return oom(r);
+	if (n)
+		memcpy(copy, p, n);
+	copy[n] = 0;
+	free(*dst);
+	*dst = copy;
+	if (dst_len)
+		*dst_len = n;
+	return DXT_OK;
+}
+
+static int take_string(struct dxt_thrift_reader *r, char **dst)
+{
+	return take_bytes(r, (uint8_t **)dst, NULL);
+}
+
+/*
+ * Reads a list header whose elements must be `elem`, each taking at least
+ * min_size bytes, and allocates count zeroed elements of `size` into *out.
+ * The count is checked against the bytes left before allocating. A list
+ * that already exists (a repeated field) is refused.
+ */
+static int take_list(struct dxt_thrift_reader *r, const char *what,
+		     enum dxt_thrift_type elem, size_t min_size, size_t size,
+		     void **out, size_t *count)
+{
+	enum dxt_thrift_type t;
+	size_t start = r->pos;
+	uint32_t n;
+
+	if (*out)
+		return corrupt_at(r, start, what, "appears twice");
+	if (dxt_thrift_read_list_begin(r, &t, &n) != DXT_OK)
+		return DXT_EPARSE;
+	if (t != elem)
+		return corrupt_at(r, start, what, "has the wrong element type");
+	if ((uint64_t)n * min_size > r->len - r->pos)
+		return corrupt_at(r, start, what, "is longer than the data "
+				  "left");
+	*count = 0;
+	if (n == 0)
+		return DXT_OK;
+	*out = calloc(n, size);
+	if (!*out)
+		return oom(r);
+	*count = n;
+	return DXT_OK;
+}
+
+/* Reads the TimeUnit union into *unit (the id of its member). */
+static int read_time_unit(struct dxt_thrift_reader *r,
+			  enum dxt_pq_time_unit *unit)
+{
+	enum dxt_thrift_type t;
+	int16_t id;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (t == DXT_THRIFT_STRUCT)
+			*unit = (enum dxt_pq_time_unit)id;
+		if (dxt_thrift_skip(r, t) != DXT_OK)
+			return DXT_EPARSE;
+	}
+	return dxt_thrift_read_struct_end(r);
+}
+
+/* The parameters of one LogicalType member (DecimalType, TimeType,
+ * TimestampType, IntType); the other members are empty structs. */
+static int read_logical_member(struct dxt_thrift_reader *r,
+			       struct dxt_pq_logical *lt)
+{
+	enum dxt_thrift_type t;
+	int16_t id;
+	int rc;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		rc = DXT_EPARSE;
+		if (lt->kind == DXT_PQ_LT_DECIMAL && id == 1 &&
+		    t == DXT_THRIFT_I32) {
+			rc = dxt_thrift_read_i32(r, &lt->scale);
+		} else if (lt->kind == DXT_PQ_LT_DECIMAL && id == 2 &&
+			   t == DXT_THRIFT_I32) {
+			rc = dxt_thrift_read_i32(r, &lt->precision);
+		} else if ((lt->kind == DXT_PQ_LT_TIME ||
+			    lt->kind == DXT_PQ_LT_TIMESTAMP) && id == 1 &&
+			   (t == DXT_THRIFT_TRUE || t == DXT_THRIFT_FALSE)) {
+			rc = dxt_thrift_read_bool(r, t,
+						  &lt->is_adjusted_to_utc);
+		} else if ((lt->kind == DXT_PQ_LT_TIME ||
+			    lt->kind == DXT_PQ_LT_TIMESTAMP) && id == 2 &&
+			   t == DXT_THRIFT_STRUCT) {
+			rc = read_time_unit(r, &lt->unit);
+		} else if (lt->kind == DXT_PQ_LT_INTEGER && id == 1 &&
+			   t == DXT_THRIFT_I8) {
+			rc = dxt_thrift_read_i8(r, &lt->bit_width);
+		} else if (lt->kind == DXT_PQ_LT_INTEGER && id == 2 &&
+			   (t == DXT_THRIFT_TRUE || t == DXT_THRIFT_FALSE)) {
+			rc = dxt_thrift_read_bool(r, t, &lt->is_signed);
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			return DXT_EPARSE;
+	}
+	return dxt_thrift_read_struct_end(r);
+}
+
+/*
+ * LogicalType is a union: the id of its one struct member is the kind. A
+ * member this decoder does not know is kept as its id, so the reader can
+ * name it when it refuses the column.
+ */
+static int read_logical(struct dxt_thrift_reader *r, struct dxt_pq_logical *lt)
+{
+	enum dxt_thrift_type t;
+	int16_t id;
+
+	memset(lt, 0, sizeof(*lt));
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (t == DXT_THRIFT_STRUCT && id > 0) {
+			memset(lt, 0, sizeof(*lt));
+			lt->kind = (enum dxt_pq_logical_kind)id;
+			if (read_logical_member(r, lt) != DXT_OK)
+				return DXT_EPARSE;
+		} else if (dxt_thrift_skip(r, t) != DXT_OK) {
+			return DXT_EPARSE;
+		}
+	}
+	return dxt_thrift_read_struct_end(r);
+}
+
+static int read_schema_elem(struct dxt_thrift_reader *r,
+			    struct dxt_pq_schema_elem *e)
+{
+	static const char *const names[] = { [4] = "name" };
+	enum dxt_thrift_type t;
+	int32_t v = 0;
+	int16_t id;
+	int rc;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (id == 4 && t == DXT_THRIFT_BINARY) {
+			rc = take_string(r, &e->name);
+		} else if (id == 10 && t == DXT_THRIFT_STRUCT) {
+			rc = read_logical(r, &e->logical);
+		} else if (id >= 1 && id <= 9 && t == DXT_THRIFT_I32) {
+			rc = dxt_thrift_read_i32(r, &v);
+			switch (id) {
+			case 1:
+				e->has_type = 1;
+				e->type = (enum dxt_pq_physical)v;
+				break;
+			case 2:
+				e->type_length = v;
+				break;
+			case 3:
+				e->has_repetition = 1;
+				e->repetition = (enum dxt_pq_repetition)v;
+				break;
+			case 5:
+				e->num_children = v;
+				break;
+			case 6:
+				e->has_converted = 1;
+				e->converted = (enum dxt_pq_converted)v;
+				break;
+			case 7:
+				e->scale = v;
+				break;
+			case 8:
+				e->precision = v;
+				break;
+			case 9:
+				e->has_field_id = 1;
+				e->field_id = v;
+				break;
+			default:
+				break;
+			}
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			return rc;
+	}
+	if (dxt_thrift_read_struct_end(r) != DXT_OK)
+		return DXT_EPARSE;
+	return required(r, "schema element", e->name ? 1u << 4 : 0, 1u << 4,
+			names);
+}
+
+static int read_col_stats(struct dxt_thrift_reader *r,
+			  struct dxt_pq_col_stats *s)
+{
+	enum dxt_thrift_type t;
+	uint8_t *legacy_min = NULL, *legacy_max = NULL;
+	size_t legacy_min_len = 0, legacy_max_len = 0;
+	int16_t id;
+	int rc = DXT_OK;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK) {
+			rc = DXT_EPARSE;
+			break;
+		}
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (id == 1 && t == DXT_THRIFT_BINARY) {
+			rc = take_bytes(r, &legacy_max, &legacy_max_len);
+		} else if (id == 2 && t == DXT_THRIFT_BINARY) {
+			rc = take_bytes(r, &legacy_min, &legacy_min_len);
+		} else if (id == 3 && t == DXT_THRIFT_I64) {
+			rc = dxt_thrift_read_i64(r, &s->null_count);
+			s->has_null_count = 1;
+		} else if (id == 4 && t == DXT_THRIFT_I64) {
+			rc = dxt_thrift_read_i64(r, &s->distinct_count);
+			s->has_distinct_count = 1;
+		} else if (id == 5 && t == DXT_THRIFT_BINARY) {
+			rc = take_bytes(r, &s->max_value, &s->max_len);
+			s->has_max = 1;
+		} else if (id == 6 && t == DXT_THRIFT_BINARY) {
+			rc = take_bytes(r, &s->min_value, &s->min_len);
+			s->has_min = 1;
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			break;
+	}
+	/* The legacy min/max (signed byte order for binary, as old writers
+	 * used it) stand in only when the new fields are absent. */
+	if (rc == DXT_OK && !s->has_max && legacy_max) {
+		s->max_value = legacy_max;
+		s->max_len = legacy_max_len;
+		s->has_max = 1;
+		legacy_max = NULL;
+	}
+	if (rc == DXT_OK && !s->has_min && legacy_min) {
+		s->min_value = legacy_min;
+		s->min_len = legacy_min_len;
+		s->has_min = 1;
+		legacy_min = NULL;
+	}
+	free(legacy_min);
+	free(legacy_max);
+	if (rc != DXT_OK)
+		return rc;
+	return dxt_thrift_read_struct_end(r);
+}
+
+static int read_column_meta(struct dxt_thrift_reader *r,
+			    struct dxt_pq_column_meta *m)
+{
+	static const char *const names[] = {
+		[1] = "type", [2] = "encodings", [3] = "path_in_schema",
+		[4] = "codec", [5] = "num_values",
+		[6] = "total_uncompressed_size",
+		[7] = "total_compressed_size", [9] = "data_page_offset",
+	};
+	enum dxt_thrift_type t;
+	unsigned seen = 0;
+	int32_t v = 0;
+	int16_t id;
+	int rc;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if ((id == 1 || id == 4) && t == DXT_THRIFT_I32) {
+			rc = dxt_thrift_read_i32(r, &v);
+			seen |= 1u << id;
+			if (id == 1)
+				m->type = (enum dxt_pq_physical)v;
+			else
+				m->codec = (enum dxt_pq_codec)v;
+		} else if (id == 2 && t == DXT_THRIFT_LIST) {
+			rc = take_list(r, "column encodings", DXT_THRIFT_I32,
+				       1, sizeof(int32_t),
+				       (void **)&m->encodings,
+				       &m->n_encodings);
+			seen |= 1u << 2;
+			for (size_t i = 0; rc == DXT_OK &&
+			     i < m->n_encodings; i++)
+				rc = dxt_thrift_read_i32(r, &m->encodings[i]);
+		} else if (id == 3 && t == DXT_THRIFT_LIST) {
+			rc = take_list(r, "column path_in_schema",
+				       DXT_THRIFT_BINARY, 1, sizeof(char *),
+				       (void **)&m->path, &m->n_path);
+			seen |= 1u << 3;
+			for (size_t i = 0; rc == DXT_OK && i < m->n_path; i++)
+				rc = take_string(r, &m->path[i]);
+		} else if (id >= 5 && id <= 11 && id != 8 &&
+			   t == DXT_THRIFT_I64) {
+			int64_t *f[] = {
+				&m->num_values, &m->total_uncompressed_size,
+				&m->total_compressed_size, NULL,
+				&m->data_page_offset, &m->index_page_offset,
+				&m->dictionary_page_offset,
+			};
+			rc = dxt_thrift_read_i64(r, f[id - 5]);
+			seen |= 1u << id;
+			if (id == 10)
+				m->has_index_page_offset = 1;
+			if (id == 11)
+				m->has_dictionary_page_offset = 1;
+		} else if (id == 12 && t == DXT_THRIFT_STRUCT) {
+			if (m->has_stats)
+				return corrupt_at(r, r->pos, "column "
+						  "statistics", "appear twice");
+			m->has_stats = 1;
+			rc = read_col_stats(r, &m->stats);
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			return rc;
+	}
+	if (dxt_thrift_read_struct_end(r) != DXT_OK)
+		return DXT_EPARSE;
+	return required(r, "column metadata", seen, 0x2fe, names);
+}
+
+static int read_column_chunk(struct dxt_thrift_reader *r,
+			     struct dxt_pq_column_chunk *cc)
+{
+	static const char *const names[] = { [2] = "file_offset" };
+	enum dxt_thrift_type t;
+	unsigned seen = 0;
+	int16_t id;
+	int rc;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (id == 1 && t == DXT_THRIFT_BINARY) {
+			rc = take_string(r, &cc->file_path);
+		} else if (id == 2 && t == DXT_THRIFT_I64) {
+			rc = dxt_thrift_read_i64(r, &cc->file_offset);
+			seen |= 1u << 2;
+		} else if (id == 3 && t == DXT_THRIFT_STRUCT) {
+			if (cc->has_meta)
+				return corrupt_at(r, r->pos, "column chunk "
+						  "meta_data", "appears twice");
+			cc->has_meta = 1;
+			rc = read_column_meta(r, &cc->meta);
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			return rc;
+	}
+	if (dxt_thrift_read_struct_end(r) != DXT_OK)
+		return DXT_EPARSE;
+	return required(r, "column chunk", seen, 1u << 2, names);
+}
+
+/* A ColumnChunk takes at least 3 bytes (file_offset and the stop byte). */
+#define MIN_COLUMN_CHUNK 3
+/* A RowGroup: columns, total_byte_size, num_rows and the stop byte. */
+#define MIN_ROW_GROUP 7
+/* A SchemaElement or KeyValue: one string field and the stop byte. */
+#define MIN_NAMED 3
+
+static int read_row_group(struct dxt_thrift_reader *r,
+			  struct dxt_pq_row_group *rg)
+{
+	static const char *const names[] = {
+		[1] = "columns", [2] = "total_byte_size", [3] = "num_rows",
+	};
+	enum dxt_thrift_type t;
+	unsigned seen = 0;
+	int16_t id;
+	int rc;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (id == 1 && t == DXT_THRIFT_LIST) {
+			rc = take_list(r, "row group columns",
+				       DXT_THRIFT_STRUCT, MIN_COLUMN_CHUNK,
+				       sizeof(*rg->columns),
+				       (void **)&rg->columns, &rg->n_columns);
+			seen |= 1u << 1;
+			for (size_t i = 0; rc == DXT_OK &&
+			     i < rg->n_columns; i++)
+				rc = read_column_chunk(r, &rg->columns[i]);
+		} else if ((id == 2 || id == 3 || id == 5 || id == 6) &&
+			   t == DXT_THRIFT_I64) {
+			int64_t *f[] = {
+				&rg->total_byte_size, &rg->num_rows, NULL,
+				&rg->file_offset, &rg->total_compressed_size,
+			};
+			rc = dxt_thrift_read_i64(r, f[id - 2]);
+			seen |= 1u << id;
+			if (id == 5)
+				rg->has_file_offset = 1;
+			if (id == 6)
+				rg->has_total_compressed_size = 1;
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			return rc;
+	}
+	if (dxt_thrift_read_struct_end(r) != DXT_OK)
+		return DXT_EPARSE;
+	return required(r, "row group", seen, 0xe, names);
+}
+
+static int read_kv(struct dxt_thrift_reader *r, struct dxt_pq_kv *kv)
+{
+	static const char *const names[] = { [1] = "key" };
+	enum dxt_thrift_type t;
+	int16_t id;
+	int rc;
+
+	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (id == 1 && t == DXT_THRIFT_BINARY)
+			rc = take_string(r, &kv->key);
+		else if (id == 2 && t == DXT_THRIFT_BINARY)
+			rc = take_string(r, &kv->value);
+		else
+			rc = dxt_thrift_skip(r, t);
+		if (rc != DXT_OK)
+			return rc;
+	}
+	if (dxt_thrift_read_struct_end(r) != DXT_OK)
+		return DXT_EPARSE;
+	return required(r, "key/value metadata entry", kv->key ? 2 : 0, 2,
+			names);
+}
+
+static int read_file_meta(struct dxt_thrift_reader *r,
+			  struct dxt_pq_file_meta *fm)
+{
+	static const char *const names[] = {
+		[1] = "version", [2] = "schema", [3] = "num_rows",
+		[4] = "row_groups",
+	};
+	enum dxt_thrift_type t;
+	unsigned seen = 0;
+	int16_t id;
+	int rc;
+
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if (id == 1 && t == DXT_THRIFT_I32) {
+			rc = dxt_thrift_read_i32(r, &fm->version);
+			seen |= 1u << 1;
+		} else if (id == 2 && t == DXT_THRIFT_LIST) {
+			if (seen & 1u << 2)
+				return corrupt_at(r, r->pos, "schema",
+						  "appears twice");
+			seen |= 1u << 2;
+			rc = take_list(r, "schema", DXT_THRIFT_STRUCT,
+				       MIN_NAMED, sizeof(*fm->schema),
+				       (void **)&fm->schema, &fm->n_schema);
+			for (size_t i = 0; rc == DXT_OK && i < fm->n_schema;
+			     i++)
+				rc = read_schema_elem(r, &fm->schema[i]);
+		} else if (id == 3 && t == DXT_THRIFT_I64) {
+			rc = dxt_thrift_read_i64(r, &fm->num_rows);
+			seen |= 1u << 3;
+		} else if (id == 4 && t == DXT_THRIFT_LIST) {
+			if (seen & 1u << 4)
+				return corrupt_at(r, r->pos, "row_groups",
+						  "appear twice");
+			seen |= 1u << 4;
+			rc = take_list(r, "row_groups", DXT_THRIFT_STRUCT,
+				       MIN_ROW_GROUP, sizeof(*fm->row_groups),
+				       (void **)&fm->row_groups,
+				       &fm->n_row_groups);
+			for (size_t i = 0; rc == DXT_OK &&
+			     i < fm->n_row_groups; i++)
+				rc = read_row_group(r, &fm->row_groups[i]);
+		} else if (id == 5 && t == DXT_THRIFT_LIST) {
+			if (seen & 1u << 5)
+				return corrupt_at(r, r->pos,
+						  "key_value_metadata",
+						  "appears twice");
+			seen |= 1u << 5;
+			rc = take_list(r, "key_value_metadata",
+				       DXT_THRIFT_STRUCT, MIN_NAMED,
+				       sizeof(*fm->kv), (void **)&fm->kv,
+				       &fm->n_kv);
+			for (size_t i = 0; rc == DXT_OK && i < fm->n_kv; i++)
+				rc = read_kv(r, &fm->kv[i]);
+		} else if (id == 6 && t == DXT_THRIFT_BINARY) {
+			rc = take_string(r, &fm->created_by);
+		} else {
+			rc = dxt_thrift_skip(r, t);
+		}
+		if (rc != DXT_OK)
+			return rc;
+	}
+	return required(r, "file metadata", seen, 0x1e, names);
+}
+
+int dxt_pq_file_meta_read(const void *p, size_t len, const char *what,
+			  struct dxt_pq_file_meta *fm, struct dxt_error *err)
+{
+	struct dxt_thrift_reader r;
+	int rc;
+
+	memset(fm, 0, sizeof(*fm));
+	dxt_thrift_reader_init(&r, p, len, what, err);
+	rc = read_file_meta(&r, fm);
+	if (rc != DXT_OK)
+		dxt_pq_file_meta_free(fm);
+	return rc;
 }
 
 /* --- names ------------------------------------------------------------------ */
