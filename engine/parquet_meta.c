@@ -260,7 +260,7 @@ int dxt_pq_page_header_read(const void *p, size_t len, const char *what,
 	return DXT_OK;
 }
 
-/* --- file footer: writing ---------------------------------------------------- */
+/* --- file footer: writing ------------------------------------------------- */
 
 static void put_i64(struct dxt_thrift_writer *w, int16_t id, int64_t v)
 {
@@ -453,7 +453,7 @@ int dxt_pq_file_meta_write(struct dxt_buf *out,
 	return dxt_thrift_struct_end(&w);
 }
 
-/* --- file footer: freeing ---------------------------------------------------- */
+/* --- file footer: freeing ------------------------------------------------- */
 
 static void free_column_meta(struct dxt_pq_column_meta *m)
 {
@@ -494,7 +494,7 @@ void dxt_pq_file_meta_free(struct dxt_pq_file_meta *fm)
 	memset(fm, 0, sizeof(*fm));
 }
 
-/* --- file footer: reading ---------------------------------------------------- */
+/* --- file footer: reading ------------------------------------------------- */
 
 /*
  * The decoder fills the caller's struct as it goes: every array is stored
@@ -1107,7 +1107,7 @@ int dxt_pq_file_meta_read(const void *p, size_t len, const char *what,
 	return rc;
 }
 
-/* --- names ------------------------------------------------------------------ */
+/* --- names ---------------------------------------------------------------- */
 
 static const char *name_of(const char *const *names, size_t n, int v)
 {
