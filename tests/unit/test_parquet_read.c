@@ -1344,6 +1344,222 @@ START_TEST(duckdb_types)
 }
 END_TEST
 
+START_TEST(duckdb_nested)
+{
+	static const char *const rows[] = {
+		"0|NULL|{\"x\":0,\"y\":\"n0\",\"z\":null}|NULL|"
+		"[{\"key\":0,\"value\":\"p\"},{\"key\":1,\"value\":\"q\"}]|"
+		"[[1,2],[],null,[3]]|[{\"k\":1,\"v\":[true,false]},null]|"
+		"{\"a\":1}",
+		"1|[]|{\"x\":1,\"y\":\"n1\",\"z\":[\"1.5\",\"2.5\"]}|"
+		"{\"a\":1,\"b\":null}|"
+		"[{\"key\":1,\"value\":\"p\"},{\"key\":2,\"value\":\"q\"}]|"
+		"[[1,2],[],null,[3]]|[{\"k\":1,\"v\":[true,false]},null]|"
+		"{\"a\":1}",
+		"2|[2,null,3]|{\"x\":2,\"y\":\"n2\",\"z\":null}|"
+		"{\"a\":2,\"b\":null}|"
+		"[{\"key\":2,\"value\":\"p\"},{\"key\":3,\"value\":\"q\"}]|"
+		"[[1,2],[],null,[3]]|[{\"k\":1,\"v\":[true,false]},null]|NULL",
+	};
+	struct dxt_error err = { 0 };
+	struct dxt_pq_reader *r;
+	struct dxt_batch b;
+	char want[256];
+
+	ck_assert_msg(read_all(data_path("nested.parquet"), &r, &b, NULL,
+			       &err) == DXT_OK, "%s", err.message);
+	ck_assert_str_eq(schema_text(b.schema),
+			 "id int64, l json, st json, m json, mi json, ll json, "
+			 "ls json, sn json");
+	ck_assert_uint_eq(b.nrows, 6);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_str_eq(row_text(&b, i), rows[i]);
+	dxt_batch_release(&b);
+	dxt_pq_reader_close(r);
+
+	/* v2 pages, batches of 7 rows. */
+	{
+		struct dxt_batch_limits lim = { 7, 0 };
+		size_t total = 0;
+		long n;
+
+		ck_assert_int_eq(dxt_pq_reader_open(data_path("nested_v2.parquet"),
+						    NULL, &r, &err), DXT_OK);
+		dxt_batch_init(&b, dxt_pq_reader_schema(r));
+		while ((n = dxt_pq_reader_read(r, &b, &lim, &err)) > 0) {
+			for (size_t k = 0; k < b.nrows; k++) {
+				size_t i = total + k;
+				char l[64];
+
+				if (i % 4 == 0)
+					snprintf(l, sizeof(l), "NULL");
+				else if (i % 4 == 1)
+					snprintf(l, sizeof(l), "[]");
+				else
+					snprintf(l, sizeof(l), "[%zu,null,%zu]",
+						 i, i + 1);
+				snprintf(want, sizeof(want),
+					 "%zu|%s|{\"x\":%zu,\"y\":\"n%zu\"}|"
+					 "{\"k%zu\":\"%zu.%c\"}", i, l, i, i,
+					 i, i * 3 / 2, i % 2 ? '5' : '0');
+				ck_assert_str_eq(row_text(&b, k), want);
+			}
+			total += b.nrows;
+			dxt_batch_reset(&b);
+		}
+		ck_assert_int_eq(n, 0);
+		ck_assert_uint_eq(total, 300);
+		dxt_batch_release(&b);
+		dxt_pq_reader_close(r);
+	}
+}
+END_TEST
+
+/*
+ * Hand-built nested fields: a legacy 2-level list (repeated int32 "array"
+ * inside a LIST group) whose rows span v1 pages; a top-level repeated
+ * string; a MAP with int32 keys and optional string values; a struct
+ * holding a list of structs.
+ *
+ *   optional group a (LIST) { repeated int32 array; }           def 2 rep 1
+ *   repeated binary r (STRING);                                  def 1 rep 1
+ *   optional group m (MAP) { repeated group key_value {
+ *       required int32 key; optional binary value (STRING); } }
+ *   required group s { optional group items (LIST) {
+ *       repeated group list { optional group element {
+ *           required int32 p; optional double q; } } } }
+ */
+START_TEST(nested_hand_built)
+{
+	const char *p = tpath("nested.parquet");
+	struct dxt_pq_schema_elem *e;
+	struct dxt_error err = { 0 };
+	struct dxt_pq_reader *r;
+	struct dxt_batch b;
+	struct fb f;
+	/* Rows: a = [1,2,3] | null | [] | [4]. */
+	int a_rep[] = { 0, 1, 1, 0, 0, 0 }, a_def[] = { 2, 2, 2, 0, 1, 2 };
+	int32_t a_v[] = { 1, 2, 3, 4 };
+	/* r = ["x","yz"] | [] | ["w"] | []. */
+	int r_rep[] = { 0, 1, 0, 0, 0 }, r_def[] = { 1, 1, 0, 1, 0 };
+	/* m = {1:"one",2:null} | null | {} | {3:"three"}. */
+	int m_rep[] = { 0, 1, 0, 0, 0 }, m_def_k[] = { 2, 2, 0, 1, 2 };
+	int m_def_v[] = { 3, 2, 0, 1, 3 };
+	int32_t m_k[] = { 1, 2, 3 };
+	/* s.items = [{p:1,q:0.5},null,{p:2,q:null}] | null | [] | [{p:3}]. */
+	int s_rep[] = { 0, 1, 1, 0, 0, 0 };
+	int s_def_p[] = { 3, 2, 3, 0, 1, 3 }, s_def_q[] = { 4, 2, 3, 0, 1, 4 };
+	int32_t s_p[] = { 1, 2, 3 };
+	double s_q[] = { 0.5, 7.25 };
+	struct dxt_buf v = { 0 };
+
+	fb_init(&f);
+	fb_elem(&f, "schema", -1, -1, 4);
+	e = fb_elem(&f, "a", -1, DXT_PQ_OPTIONAL, 1);
+	e->has_converted = 1;
+	e->converted = DXT_PQ_CT_LIST;
+	fb_elem(&f, "array", DXT_PQ_INT32, DXT_PQ_REPEATED, 0);
+	fb_elem(&f, "r", DXT_PQ_BYTE_ARRAY, DXT_PQ_REPEATED, 0)->logical.kind =
+		DXT_PQ_LT_STRING;
+	fb_elem(&f, "m", -1, DXT_PQ_OPTIONAL, 1)->logical.kind =
+		DXT_PQ_LT_MAP;
+	fb_elem(&f, "key_value", -1, DXT_PQ_REPEATED, 2);
+	fb_elem(&f, "key", DXT_PQ_INT32, DXT_PQ_REQUIRED, 0);
+	fb_elem(&f, "value", DXT_PQ_BYTE_ARRAY, DXT_PQ_OPTIONAL, 0)
+		->logical.kind = DXT_PQ_LT_STRING;
+	fb_elem(&f, "s", -1, DXT_PQ_REQUIRED, 1);
+	fb_elem(&f, "items", -1, DXT_PQ_OPTIONAL, 1)->logical.kind =
+		DXT_PQ_LT_LIST;
+	fb_elem(&f, "list", -1, DXT_PQ_REPEATED, 1);
+	fb_elem(&f, "element", -1, DXT_PQ_OPTIONAL, 2);
+	fb_elem(&f, "p", DXT_PQ_INT32, DXT_PQ_REQUIRED, 0);
+	fb_elem(&f, "q", DXT_PQ_DOUBLE, DXT_PQ_OPTIONAL, 0);
+	fb_rg(&f, 4);
+
+	/* Row 0 of a is split over two pages: [1,2] and then 3. */
+	fb_chunk(&f, "a.array", DXT_PQ_INT32, DXT_PQ_SNAPPY);
+	fb_page1(&f, 2, DXT_PQ_PLAIN, a_rep, 1, a_def, 2, a_v, 8);
+	fb_page1(&f, 4, DXT_PQ_PLAIN, a_rep + 2, 1, a_def + 2, 2, a_v + 2, 8);
+	fb_chunk_end(&f, 6);
+
+	fb_chunk(&f, "r", DXT_PQ_BYTE_ARRAY, DXT_PQ_UNCOMPRESSED);
+	dxt_buf_append(&v, "\1\0\0\0x\2\0\0\0yz\1\0\0\0w", 16);
+	fb_page2(&f, 5, 4, DXT_PQ_PLAIN, r_rep, 1, r_def, 1, v.data, v.len,
+		 true);
+	fb_chunk_end(&f, 5);
+
+	fb_chunk(&f, "m.key_value.key", DXT_PQ_INT32, DXT_PQ_ZSTD);
+	fb_page1(&f, 5, DXT_PQ_PLAIN, m_rep, 1, m_def_k, 2, m_k, 12);
+	fb_chunk_end(&f, 5);
+	fb_chunk(&f, "m.key_value.value", DXT_PQ_BYTE_ARRAY, DXT_PQ_ZSTD);
+	v.len = 0;
+	dxt_buf_append(&v, "\3\0\0\0one\5\0\0\0three", 16);
+	fb_page1(&f, 5, DXT_PQ_PLAIN, m_rep, 1, m_def_v, 3, v.data, v.len);
+	fb_chunk_end(&f, 5);
+
+	fb_chunk(&f, "s.items.list.element.p", DXT_PQ_INT32, DXT_PQ_GZIP);
+	fb_page2(&f, 6, 4, DXT_PQ_PLAIN, s_rep, 1, s_def_p, 3, s_p, 12, true);
+	fb_chunk_end(&f, 6);
+	fb_chunk(&f, "s.items.list.element.q", DXT_PQ_DOUBLE, DXT_PQ_GZIP);
+	fb_page2(&f, 6, 4, DXT_PQ_PLAIN, s_rep, 1, s_def_q, 4, s_q, 16, true);
+	fb_chunk_end(&f, 6);
+	dxt_buf_free(&v);
+	fb_write(&f, p);
+
+	ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
+		      err.message);
+	ck_assert_str_eq(schema_text(b.schema), "a json, r json, m json, s json");
+	ck_assert_int_eq(b.schema->fields[0].nullable, true);
+	ck_assert_int_eq(b.schema->fields[3].nullable, false);
+	ck_assert_uint_eq(b.nrows, 4);
+	ck_assert_str_eq(row_text(&b, 0),
+			 "[1,2,3]|[\"x\",\"yz\"]|"
+			 "[{\"key\":1,\"value\":\"one\"},"
+			 "{\"key\":2,\"value\":null}]|"
+			 "{\"items\":[{\"p\":1,\"q\":0.5},null,"
+			 "{\"p\":2,\"q\":null}]}");
+	ck_assert_str_eq(row_text(&b, 1), "NULL|[]|NULL|{\"items\":null}");
+	ck_assert_str_eq(row_text(&b, 2), "[]|[\"w\"]|[]|{\"items\":[]}");
+	ck_assert_str_eq(row_text(&b, 3),
+			 "[4]|[]|[{\"key\":3,\"value\":\"three\"}]|"
+			 "{\"items\":[{\"p\":3,\"q\":7.25}]}");
+	dxt_batch_release(&b);
+	dxt_pq_reader_close(r);
+
+	damage(p, tpath("bad.parquet"), true);
+}
+END_TEST
+
+/* Leaves of one field whose levels disagree are malformed, not a crash. */
+START_TEST(nested_inconsistent_levels)
+{
+	const char *p = tpath("incons.parquet");
+	struct dxt_error err = { 0 };
+	struct fb f;
+	int rep_a[] = { 0, 1, 1 }, rep_b[] = { 0, 1 }, def[] = { 2, 2, 2 };
+	int32_t v[] = { 1, 2, 3 };
+
+	fb_init(&f);
+	fb_elem(&f, "schema", -1, -1, 1);
+	fb_elem(&f, "g", -1, DXT_PQ_OPTIONAL, 1)->logical.kind = DXT_PQ_LT_LIST;
+	fb_elem(&f, "list", -1, DXT_PQ_REPEATED, 2);
+	fb_elem(&f, "a", DXT_PQ_INT32, DXT_PQ_REQUIRED, 0);
+	fb_elem(&f, "b", DXT_PQ_INT32, DXT_PQ_REQUIRED, 0);
+	fb_rg(&f, 1);
+	fb_chunk(&f, "g.list.a", DXT_PQ_INT32, DXT_PQ_UNCOMPRESSED);
+	fb_page1(&f, 3, DXT_PQ_PLAIN, rep_a, 1, def, 2, v, 12);
+	fb_chunk_end(&f, 3);
+	fb_chunk(&f, "g.list.b", DXT_PQ_INT32, DXT_PQ_UNCOMPRESSED);
+	fb_page1(&f, 2, DXT_PQ_PLAIN, rep_b, 1, def, 2, v, 8);
+	fb_chunk_end(&f, 2);
+	fb_write(&f, p);
+	ck_assert_int_eq(read_err(p, &err), DXT_EPARSE);
+	ck_assert_msg(strstr(err.message, "incons.parquet: row group 0, "
+			     "column \"g.list.b\"") &&
+		      strstr(err.message, "do not agree"), "%s", err.message);
+}
+END_TEST
+
 Suite *dxt_test_parquet_read(void)
 {
 	Suite *s = suite_create("parquet_read");
@@ -1362,6 +1578,9 @@ Suite *dxt_test_parquet_read(void)
 	tcase_add_test(tc, damaged_files_fail_cleanly);
 	tcase_add_test(tc, duckdb_codecs_and_v2_pages);
 	tcase_add_test(tc, duckdb_types);
+	tcase_add_test(tc, duckdb_nested);
+	tcase_add_test(tc, nested_hand_built);
+	tcase_add_test(tc, nested_inconsistent_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }
