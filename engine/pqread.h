@@ -1,6 +1,7 @@
 /*
  * pqread.h - internals of the Parquet reader, shared by parquet_read.c
- * (file, footer, schema mapping, pages and flat columns) and
+ * (file, footer, schema mapping, row groups and batches),
+ * parquet_read_page.c (pages, encodings, conversion to DXT values) and
  * parquet_read_nested.c (record assembly of nested fields into JSON).
  *
  * Not an engine API: the reader's contract is parquet.h. Everything here
@@ -153,6 +154,13 @@ struct dxt_pq_reader {
 	bool have_nested;
 	bool schema_phase;         /* messages name no row group yet */
 };
+
+/* Empties b and makes room for n bytes (at least 1) from its start. */
+static inline int dxt__pqr_room(struct dxt_buf *b, size_t n)
+{
+	b->len = 0;
+	return dxt_buf_reserve(b, n ? n : 1);
+}
 
 /*
  * Sets err to code with the message prefixed by "<file>: row group <g>,
