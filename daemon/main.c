@@ -6,6 +6,7 @@
  *   dxtd run PIPELINE [--stream ID]... [--workers N] [--spool-dir DIR]
  *   dxtd validate PIPELINE...
  *   dxtd operators [--json]
+ *   dxtd inspect [--rows N|all] [--json] FILE
  *
  * `dxtd` without a command, or with only options, is `dxtd serve`. Its
  * settings come from the defaults, then the --config file, then the flags.
@@ -30,6 +31,7 @@
 #include "config.h"
 #include "engine/pipeline.h"
 #include "engine/resolve.h"
+#include "inspect.h"
 #include "log.h"
 #include "oneshot.h"
 #include "serve.h"
@@ -60,6 +62,10 @@ static void usage(FILE *f)
 		"                      buffer.location or .dxt/spool)\n"
 		"  validate FILE...    check pipeline documents\n"
 		"  operators [--json]  list operators in the provider path\n"
+		"  inspect FILE        show a Parquet file's schema, row groups\n"
+		"                      and first rows\n"
+		"      --rows N|all    rows to show (default 10)\n"
+		"      --json          one JSON object instead of text\n"
 		"  version             print the version\n"
 		"\n"
 		"common options:\n"
@@ -394,6 +400,9 @@ int main(int argc, char **argv)
 		       DXT_ABI_VERSION);
 		return 0;
 	}
+	/* inspect reads a file and takes only its own options. */
+	if (strcmp(cmd, "inspect") == 0)
+		return dxt_inspect_main(argc - 2, argv + 2);
 	optind = strcmp(cmd, "serve") == 0 && (argc < 2 || argv[1][0] == '-')
 			 ? 1
 			 : 2;
