@@ -587,7 +587,8 @@ static int walk_node(struct walk *w, int parent, int depth, int def, int rep,
 		lf->width = stage_width(lf, el);
 		return DXT_OK;
 	}
-	if ((size_t)el->num_children > r->meta.n_schema - w->next)
+	if ((size_t)el->num_children > r->meta.n_schema - w->next ||
+	    (size_t)el->num_children > r->meta.n_schema - w->n_child)
 		return walk_fail(w, idx, DXT_EPARSE,
 				 "num_children %d is more than the %zu "
 				 "elements that follow", (int)el->num_children,

@@ -1062,6 +1062,7 @@ START_TEST(footer_errors)
 		{ 5, DXT_EPARSE, "num_children 3 is more than" },
 		{ 6, DXT_EUNSUPPORTED, "wider than the 38 digits" },
 		{ 7, DXT_EPARSE, "2 column chunks, the schema 1" },
+		{ 8, DXT_EPARSE, "num_children 2 is more than" },
 	};
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -1110,6 +1111,21 @@ START_TEST(footer_errors)
 			g->n_columns = 2;
 			break;
 		}
+		case 8:
+			/* Children claimed along one path add up to more
+			 * elements than the schema has. */
+			fm.schema = realloc(fm.schema, 4 * sizeof(*fm.schema));
+			fm.n_schema = 4;
+			fm.schema[0].num_children = 3;
+			fm.schema[1].has_type = 0;
+			fm.schema[1].num_children = 2;
+			for (int k = 2; k < 4; k++) {
+				fm.schema[k] = fm.schema[1];
+				fm.schema[k].name = strdup("x");
+				fm.schema[k].has_type = 1;
+				fm.schema[k].num_children = 0;
+			}
+			break;
 		}
 		dxt_buf_append(&out, f, n - 8 - flen);
 		ck_assert_int_eq(dxt_pq_file_meta_write(&out, &fm), DXT_OK);
