@@ -106,10 +106,11 @@ static int pread_full(struct dxt_pq_reader *r, void *buf, size_t n,
 					     strerror(errno));
 		if (got == 0)
 			return dxt_error_set(err, DXT_EIO,
-					     "%s: the file ends at offset %llu, "
-					     "before the %zu bytes it should "
-					     "hold there (was it truncated "
-					     "while being read?)", r->path,
+					     "%s: the file ends at offset "
+					     "%llu, before the %zu bytes it "
+					     "should hold there (was it "
+					     "truncated while being read?)",
+					     r->path,
 					     (unsigned long long)off, n);
 		p += got;
 		n -= (size_t)got;
@@ -472,7 +473,8 @@ static int walk_fail(struct walk *w, size_t idx, int code, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return dxt_error_set(w->err, code, "%s: schema element %zu (\"%s\"): %s",
+	return dxt_error_set(w->err, code,
+			     "%s: schema element %zu (\"%s\"): %s",
 			     w->r->path, idx,
 			     w->r->meta.schema[idx].name ?
 			     w->r->meta.schema[idx].name : "", msg);
@@ -686,9 +688,94 @@ static int map_schema(struct dxt_pq_reader *r, struct dxt_error *err)
 		if (rc != DXT_OK)
 			return dxt_error_set(err, DXT_ENOMEM, "out of memory");
 	}
-	for (size_t l = 0; l < r->n_leaves; l++)
-		r->leaves[l].target.name = r->meta.schema[r->leaves[l].elem].name;
+	for (size_t l = 0; l < r->n_leaves; l++) {
+		struct dxt__pqr_leaf *lf = &r->leaves[l];
+
+		lf->target.name = r->meta.schema[lf->elem].name;
+	}
 	return DXT_OK;
+}
+
+static bool codec_readable(enum dxt_pq_codec c)
+{
+	return c == DXT_PQ_UNCOMPRESSED || c == DXT_PQ_SNAPPY ||
+	       c == DXT_PQ_GZIP || c == DXT_PQ_BROTLI || c == DXT_PQ_ZSTD ||
+	       c == DXT_PQ_LZ4_RAW;
+}
+
+/* Where a column chunk's pages start: its dictionary page when it has one
+ * (some writers store 0 for "none"), else its first data page. */
+static int64_t chunk_start(const struct dxt_pq_column_meta *cm)
+{
+	if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 &&
+	    cm->dictionary_page_offset < cm->data_page_offset)
+		return cm->dictionary_page_offset;
+	return cm->data_page_offset;
+}
+
+static const char *phys_name(int type)
+{
+	const char *s = dxt_pq_physical_name(type);
+
+	return s ? s : "(unknown)";
+}
+
+/* Checks leaf lf's column chunk cc of row group rg. */
+static int check_chunk(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
+		       const struct dxt_pq_row_group *rg,
+		       const struct dxt_pq_column_chunk *cc, uint64_t data_end,
+		       struct dxt_error *err)
+{
+	const struct dxt_pq_column_meta *cm = &cc->meta;
+	const struct dxt__pqr_node *nd = &r->nodes[lf->elem];
+	int64_t start = chunk_start(cm);
+
+	if (cc->file_path != NULL)
+		return dxt__pqr_fail(r, lf, err, DXT_EUNSUPPORTED,
+				     "the column chunk is in another file "
+				     "(\"%s\")", cc->file_path);
+	if (!cc->has_meta)
+		return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+				     "the column chunk has no metadata");
+	if (cm->n_path != (size_t)nd->depth)
+		goto bad_path;
+	for (size_t k = cm->n_path; k-- > 0; nd = &r->nodes[nd->parent])
+		if (!cm->path[k] || strcmp(cm->path[k], nd->el->name) != 0)
+			goto bad_path;
+	if (cm->type != lf->phys)
+		return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+				     "the column chunk's type %s is not the "
+				     "schema's %s", phys_name(cm->type),
+				     phys_name(lf->phys));
+	if (!codec_readable(cm->codec)) {
+		const char *cn = dxt_pq_codec_name(cm->codec);
+
+		return dxt__pqr_fail(r, lf, err, DXT_EUNSUPPORTED,
+				     "compression codec %s%s is not supported "
+				     "(use UNCOMPRESSED, SNAPPY, GZIP, BROTLI, "
+				     "ZSTD or LZ4_RAW)", cn ? cn : "number ",
+				     cn ? "" : "(unknown)");
+	}
+	if (start < 4 || cm->total_compressed_size < 0 ||
+	    (uint64_t)start > data_end ||
+	    (uint64_t)cm->total_compressed_size > data_end - (uint64_t)start)
+		return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+				     "the column chunk (offset %lld, %lld "
+				     "bytes) lies outside the file's data "
+				     "(bytes 4 to %llu)", (long long)start,
+				     (long long)cm->total_compressed_size,
+				     (unsigned long long)data_end);
+	if (cm->num_values < 0 ||
+	    (lf->max_rep == 0 && cm->num_values != rg->num_rows))
+		return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+				     "the column chunk holds %lld values for "
+				     "%lld rows", (long long)cm->num_values,
+				     (long long)rg->num_rows);
+	return DXT_OK;
+bad_path:
+	return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+			     "the column chunk's path does not match the "
+			     "schema's leaf %zu", (size_t)(lf - r->leaves));
 }
 
 /* Checks every row group's column chunks against the schema and the file. */
@@ -714,86 +801,11 @@ static int check_chunks(struct dxt_pq_reader *r, uint64_t data_end,
 					     "columns", r->path, g,
 					     rg->n_columns, r->n_leaves);
 		for (size_t i = 0; i < r->n_leaves; i++) {
-			const struct dxt_pq_column_chunk *cc = &rg->columns[i];
-			const struct dxt_pq_column_meta *cm = &cc->meta;
-			struct dxt__pqr_leaf *lf = &r->leaves[i];
-			const struct dxt__pqr_node *nd;
-			int64_t start;
+			int rc = check_chunk(r, &r->leaves[i], rg,
+					     &rg->columns[i], data_end, err);
 
-			if (cc->file_path != NULL)
-				return dxt__pqr_fail(r, lf, err,
-						     DXT_EUNSUPPORTED,
-						     "the column chunk is in "
-						     "another file (\"%s\")",
-						     cc->file_path);
-			if (!cc->has_meta)
-				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-						     "the column chunk has no "
-						     "metadata");
-			nd = &r->nodes[lf->elem];
-			if (cm->n_path != (size_t)nd->depth)
-				goto bad_path;
-			for (size_t k = cm->n_path; k-- > 0;
-			     nd = &r->nodes[nd->parent])
-				if (!cm->path[k] ||
-				    strcmp(cm->path[k], nd->el->name) != 0)
-					goto bad_path;
-			if (cm->type != lf->phys)
-				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-						     "the column chunk's type %s "
-						     "is not the schema's %s",
-						     dxt_pq_physical_name(cm->type) ?
-						     dxt_pq_physical_name(cm->type) :
-						     "(unknown)",
-						     dxt_pq_physical_name(lf->phys));
-			if (cm->codec != DXT_PQ_UNCOMPRESSED &&
-			    cm->codec != DXT_PQ_SNAPPY &&
-			    cm->codec != DXT_PQ_GZIP &&
-			    cm->codec != DXT_PQ_BROTLI &&
-			    cm->codec != DXT_PQ_ZSTD &&
-			    cm->codec != DXT_PQ_LZ4_RAW) {
-				const char *cn = dxt_pq_codec_name(cm->codec);
-
-				return dxt__pqr_fail(r, lf, err,
-						     DXT_EUNSUPPORTED,
-						     "compression codec %s%s is "
-						     "not supported (use "
-						     "UNCOMPRESSED, SNAPPY, GZIP, "
-						     "BROTLI, ZSTD or LZ4_RAW)",
-						     cn ? cn : "number ",
-						     cn ? "" : "(unknown)");
-			}
-			start = cm->data_page_offset;
-			if (cm->has_dictionary_page_offset &&
-			    cm->dictionary_page_offset > 0 &&
-			    cm->dictionary_page_offset < start)
-				start = cm->dictionary_page_offset;
-			if (start < 4 || cm->total_compressed_size < 0 ||
-			    (uint64_t)start > data_end ||
-			    (uint64_t)cm->total_compressed_size >
-			    data_end - (uint64_t)start)
-				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-						     "the column chunk (offset "
-						     "%lld, %lld bytes) lies "
-						     "outside the file's data "
-						     "(bytes 4 to %llu)",
-						     (long long)start,
-						     (long long)cm->total_compressed_size,
-						     (unsigned long long)data_end);
-			if (cm->num_values < 0 ||
-			    (!lf->nested && cm->num_values != rg->num_rows &&
-			     lf->max_rep == 0))
-				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-						     "the column chunk holds "
-						     "%lld values for %lld rows",
-						     (long long)cm->num_values,
-						     (long long)rg->num_rows);
-			continue;
-bad_path:
-			return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-					     "the column chunk's path does not "
-					     "match the schema's leaf %zu",
-					     i);
+			if (rc != DXT_OK)
+				return rc;
 		}
 	}
 	r->rg = 0;
@@ -1037,14 +1049,10 @@ static int load_row_group(struct dxt_pq_reader *r, size_t g,
 	for (size_t i = 0; i < r->n_leaves; i++) {
 		struct dxt__pqr_leaf *lf = &r->leaves[i];
 		const struct dxt_pq_column_meta *cm = &rg->columns[i].meta;
-		int64_t start = cm->data_page_offset;
+		int64_t start = chunk_start(cm);
 		size_t len = (size_t)cm->total_compressed_size;
 		int rc;
 
-		if (cm->has_dictionary_page_offset &&
-		    cm->dictionary_page_offset > 0 &&
-		    cm->dictionary_page_offset < start)
-			start = cm->dictionary_page_offset;
 		lf->cm = cm;
 		lf->chunk_off = start;
 		lf->pos = 0;

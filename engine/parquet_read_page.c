@@ -95,10 +95,11 @@ static int rle_decode(const uint8_t *p, size_t len, unsigned bw,
 				*why = "an empty bit-packed run";
 				return DXT_EPARSE;
 			}
-			c = groups >= (left + 7) / 8 ? left : (size_t)groups * 8;
+			c = groups >= (left + 7) / 8 ? left
+						     : (size_t)groups * 8;
 			need = (c * bw + 7) / 8;
 			if (need > len - pos) {
-				*why = "a bit-packed run past the end of the data";
+				*why = "a bit-packed run past the end";
 				return DXT_EPARSE;
 			}
 			unpack_bits(p + pos, len - pos, bw, out + k, c);
@@ -122,7 +123,8 @@ static int rle_decode(const uint8_t *p, size_t len, unsigned bw,
 				v |= (uint32_t)p[pos + i] << (8 * i);
 			pos += vb;
 			if (bw < 32 && (v >> bw) != 0) {
-				*why = "an RLE run value wider than its bit width";
+				*why = "an RLE value wider than its bit "
+				       "width";
 				return DXT_EPARSE;
 			}
 			c = count < left ? (size_t)count : left;
@@ -396,15 +398,17 @@ static int decode_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		if (lf->phys == DXT_PQ_FIXED_LEN_BYTE_ARRAY) {
 			const int32_t *o = (const int32_t *)lf->tmp.data;
 
-			for (size_t i = 0; i < nv; i++)
-				if ((size_t)(o[i + 1] - o[i]) != lf->width)
+			for (size_t i = 0; i < nv; i++) {
+				int32_t w = o[i + 1] - o[i];
+
+				if ((size_t)w != lf->width)
 					return dxt__pqr_fail(r, lf, err,
 							     DXT_EPARSE,
 							     "value %zu has "
 							     "%d bytes, the "
 							     "type %zu", i,
-							     (int)(o[i + 1] - o[i]),
-							     lf->width);
+							     (int)w, lf->width);
+			}
 			lf->vals = lf->stage_data.data;
 			return DXT_OK;
 		}
@@ -474,7 +478,8 @@ static int read_dictionary(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 				     "negative");
 	nv = (size_t)h->dict.num_values;
 	if (lf->cm->codec != DXT_PQ_UNCOMPRESSED) {
-		if (dxt__pqr_room(&lf->dict_page, (size_t)h->uncompressed_size) != DXT_OK)
+		if (dxt__pqr_room(&lf->dict_page,
+				  (size_t)h->uncompressed_size) != DXT_OK)
 			return dxt__pqr_prefix(r, lf, err, DXT_ENOMEM);
 		rc = dxt_pq_decompress(r->codec, lf->cm->codec, raw, len,
 				       lf->dict_page.data,
@@ -680,11 +685,44 @@ static int read_data_page(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 	return DXT_OK;
 }
 
+/*
+ * Reads only the type and compressed size of the page header at p, so that
+ * pages of a type newer than this reader (which the full header decoder
+ * refuses) can be skipped. Returns false when they cannot be read.
+ */
+static bool peek_page(const uint8_t *p, size_t len, int32_t *type,
+		      int32_t *csize, size_t *used)
+{
+	struct dxt_thrift_reader tr;
+	enum dxt_thrift_type t;
+	unsigned seen = 0;
+	int16_t id;
+
+	dxt_thrift_reader_init(&tr, p, len, "page header", NULL);
+	for (;;) {
+		if (dxt_thrift_read_field(&tr, &t, &id) != DXT_OK)
+			return false;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		if ((id == 1 || id == 3) && t == DXT_THRIFT_I32) {
+			if (dxt_thrift_read_i32(&tr, id == 1 ? type : csize) !=
+			    DXT_OK)
+				return false;
+			seen |= 1u << id;
+		} else if (dxt_thrift_skip(&tr, t) != DXT_OK) {
+			return false;
+		}
+	}
+	*used = tr.pos;
+	return seen == 0xa;
+}
+
 int dxt__pqr_ensure(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		    struct dxt_error *err)
 {
 	while (lf->li >= lf->n) {
 		struct dxt_pq_page_header h;
+		int32_t type = -1, csize = -1;
 		const uint8_t *at;
 		size_t used, left;
 		char what[64];
@@ -696,7 +734,20 @@ int dxt__pqr_ensure(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		left = lf->chunk.len - lf->pos;
 		lf->page_no++;
 		snprintf(what, sizeof(what), "page header at byte %llu",
-			 (unsigned long long)(lf->chunk_off + (int64_t)lf->pos));
+			 (unsigned long long)lf->chunk_off +
+			 (unsigned long long)lf->pos);
+		if (peek_page(at, left, &type, &csize, &used) &&
+		    (type < DXT_PQ_DATA_PAGE || type > DXT_PQ_DATA_PAGE_V2)) {
+			/* A page type from a newer format version carries
+			 * nothing this reader needs: skip it whole. */
+			if (csize < 0 || (size_t)csize > left - used)
+				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+						     "the page's %d bytes run "
+						     "past the column chunk",
+						     (int)csize);
+			lf->pos += used + (size_t)csize;
+			continue;
+		}
 		rc = dxt_pq_page_header_read(at, left, what, &h, &used, err);
 		if (rc != DXT_OK)
 			return dxt__pqr_prefix(r, lf, err, rc);

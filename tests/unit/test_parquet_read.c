@@ -157,6 +157,28 @@ static void fb_page(struct fb *b, struct dxt_pq_page_header *h,
 	dxt_buf_free(&z);
 }
 
+/* A page of another type (index, or one this reader does not know) with
+ * n bytes of body, written with the Thrift writer since the page header
+ * encoder writes only data and dictionary pages. */
+static void fb_other_page(struct fb *b, int type, size_t n)
+{
+	struct dxt_thrift_writer w;
+
+	dxt_thrift_writer_init(&w, &b->f);
+	dxt_thrift_field(&w, DXT_THRIFT_I32, 1);
+	dxt_thrift_write_i32(&w, type);
+	dxt_thrift_field(&w, DXT_THRIFT_I32, 2);
+	dxt_thrift_write_i32(&w, (int32_t)n);
+	dxt_thrift_field(&w, DXT_THRIFT_I32, 3);
+	dxt_thrift_write_i32(&w, (int32_t)n);
+	dxt_thrift_field(&w, DXT_THRIFT_STRUCT, 9);
+	dxt_thrift_struct_begin(&w);
+	dxt_thrift_struct_end(&w);
+	ck_assert_int_eq(dxt_thrift_struct_end(&w), DXT_OK);
+	for (size_t i = 0; i < n; i++)
+		dxt_buf_putc(&b->f, (char)0xee);
+}
+
 static void fb_dict(struct fb *b, size_t n, const void *plain, size_t len)
 {
 	struct dxt_pq_page_header h = { 0 };
@@ -538,7 +560,7 @@ START_TEST(batches_end_inside_pages)
 }
 END_TEST
 
-/* --- v2 pages and the other encodings -------------------------------------- */
+/* --- v2 pages and the other encodings ------------------------------------- */
 
 #define N2 300
 
@@ -948,7 +970,7 @@ END_TEST
 
 /* A one-column file whose pieces the callers damage. */
 static void build_small(const char *path, int codec, int enc,
-			uint32_t bad_index, int level_enc)
+			uint32_t bad_index, int level_enc, bool extra_pages)
 {
 	struct fb b;
 	struct dxt_buf v = { 0 };
@@ -965,6 +987,10 @@ static void build_small(const char *path, int codec, int enc,
 		int32_t d[2] = { 10, 20 };
 
 		fb_dict(&b, 2, d, 8);
+	}
+	if (extra_pages) {
+		fb_other_page(&b, DXT_PQ_INDEX_PAGE, 5);
+		fb_other_page(&b, 9, 3);
 	}
 	idx[5] = bad_index;
 	dxt_buf_putc(&v, 1);
@@ -1007,33 +1033,39 @@ START_TEST(page_errors_name_the_place)
 	struct dxt_pq_reader *r;
 	struct dxt_batch b;
 
-	build_small(p, DXT_PQ_SNAPPY, DXT_PQ_RLE_DICTIONARY, 1, DXT_PQ_RLE);
-	ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
-		      err.message);
-	ck_assert_str_eq(val(&b, 0, 0), "10");
-	ck_assert_str_eq(val(&b, 0, 2), "NULL");
-	ck_assert_str_eq(val(&b, 0, 6), "20");
-	dxt_batch_release(&b);
-	dxt_pq_reader_close(r);
+	/* Index pages and pages of unknown types are skipped. */
+	for (int extra = 0; extra < 2; extra++) {
+		build_small(p, DXT_PQ_SNAPPY, DXT_PQ_RLE_DICTIONARY, 1,
+			    DXT_PQ_RLE, extra);
+		ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
+			      err.message);
+		ck_assert_str_eq(val(&b, 0, 0), "10");
+		ck_assert_str_eq(val(&b, 0, 2), "NULL");
+		ck_assert_str_eq(val(&b, 0, 6), "20");
+		dxt_batch_release(&b);
+		dxt_pq_reader_close(r);
+	}
 
-	build_small(p, DXT_PQ_SNAPPY, DXT_PQ_RLE_DICTIONARY, 200, DXT_PQ_RLE);
+	build_small(p, DXT_PQ_SNAPPY, DXT_PQ_RLE_DICTIONARY, 200, DXT_PQ_RLE,
+		    false);
 	ck_assert_int_eq(read_err(p, &err), DXT_EPARSE);
 	ck_assert_msg(strstr(err.message, "small.parquet: row group 0, "
 			     "column \"c\", page 1: dictionary index 200") !=
 		      NULL, "%s", err.message);
 
-	build_small(p, DXT_PQ_GZIP, 12, 1, DXT_PQ_RLE);
+	build_small(p, DXT_PQ_GZIP, 12, 1, DXT_PQ_RLE, false);
 	ck_assert_int_eq(read_err(p, &err), DXT_EUNSUPPORTED);
 	ck_assert_msg(strstr(err.message, "column \"c\", page 1: encoding 12")
 		      != NULL, "%s", err.message);
 
-	build_small(p, DXT_PQ_GZIP, DXT_PQ_DELTA_BYTE_ARRAY, 1, DXT_PQ_RLE);
+	build_small(p, DXT_PQ_GZIP, DXT_PQ_DELTA_BYTE_ARRAY, 1, DXT_PQ_RLE,
+		    false);
 	ck_assert_int_eq(read_err(p, &err), DXT_EUNSUPPORTED);
 	ck_assert_msg(strstr(err.message, "DELTA_BYTE_ARRAY is not supported "
 			     "for INT32") != NULL, "%s", err.message);
 
 	build_small(p, DXT_PQ_ZSTD, DXT_PQ_RLE_DICTIONARY, 1,
-		    DXT_PQ_BIT_PACKED);
+		    DXT_PQ_BIT_PACKED, false);
 	ck_assert_int_eq(read_err(p, &err), DXT_EUNSUPPORTED);
 	ck_assert_msg(strstr(err.message, "BIT_PACKED") != NULL, "%s",
 		      err.message);
@@ -1071,7 +1103,7 @@ START_TEST(footer_errors)
 		uint32_t len;
 
 		build_small(p, DXT_PQ_SNAPPY, DXT_PQ_RLE_DICTIONARY, 1,
-			    DXT_PQ_RLE);
+			    DXT_PQ_RLE, false);
 		f = slurp(p, &n);
 		memcpy(&len, f + n - 8, 4);
 		flen = len;
@@ -1331,8 +1363,9 @@ START_TEST(duckdb_types)
 		"2024-01-31 12:00:01+00:00|2024-01-31 12:00:00.123|"
 		"2024-01-31 12:00:00.123456|"
 		"00000000-0000-0000-0000-000000000001|false|a1",
-		"2|200|200000|20000000000|100|1200|800000000|8000000000000000000|"
-		"0.5|0.6666666666666666|3.0|2469.134|246913578024690.24690|"
+		"2|200|200000|20000000000|100|1200|800000000|"
+		"8000000000000000000|0.5|0.6666666666666666|3.0|2469.134|"
+		"246913578024690.24690|"
 		"héllo 2|\\xdead32|2024-03-01|00:00:00|"
 		"2024-01-31 12:00:00.123458|2024-01-31 12:00:02+00:00|"
 		"2024-01-31 12:00:00.123|2024-01-31 12:00:00.123456|"
@@ -1396,11 +1429,12 @@ START_TEST(duckdb_nested)
 	/* v2 pages, batches of 7 rows. */
 	{
 		struct dxt_batch_limits lim = { 7, 0 };
+		const char *p2 = data_path("nested_v2.parquet");
 		size_t total = 0;
 		long n;
 
-		ck_assert_int_eq(dxt_pq_reader_open(data_path("nested_v2.parquet"),
-						    NULL, &r, &err), DXT_OK);
+		ck_assert_int_eq(dxt_pq_reader_open(p2, NULL, &r, &err),
+				 DXT_OK);
 		dxt_batch_init(&b, dxt_pq_reader_schema(r));
 		while ((n = dxt_pq_reader_read(r, &b, &lim, &err)) > 0) {
 			for (size_t k = 0; k < b.nrows; k++) {
@@ -1524,7 +1558,8 @@ START_TEST(nested_hand_built)
 
 	ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
 		      err.message);
-	ck_assert_str_eq(schema_text(b.schema), "a json, r json, m json, s json");
+	ck_assert_str_eq(schema_text(b.schema),
+			 "a json, r json, m json, s json");
 	ck_assert_int_eq(b.schema->fields[0].nullable, true);
 	ck_assert_int_eq(b.schema->fields[3].nullable, false);
 	ck_assert_uint_eq(b.nrows, 4);
