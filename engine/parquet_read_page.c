@@ -855,10 +855,57 @@ static bool be_decimal(const uint8_t *p, size_t n, __int128 *v)
 		vi++;                                                        \
 	}
 
+/*
+ * Appends m valid values of w bytes from src to c at once: the values in
+ * one copy, the validity bits a byte at a time.
+ */
+static int append_run(struct dxt_column *c, const uint8_t *src, size_t m,
+		      size_t w)
+{
+	size_t at = c->length, end = at + m, nb = (end + 7) / 8;
+
+	if (dxt_buf_append(&c->values, src, m * w) != DXT_OK ||
+	    dxt_buf_reserve(&c->validity, nb - c->validity.len) != DXT_OK)
+		return DXT_ENOMEM;
+	if (nb > c->validity.len)
+		memset(c->validity.data + c->validity.len, 0,
+		       nb - c->validity.len);
+	for (; at < end && (at & 7); at++)
+		c->validity.data[at >> 3] |= (uint8_t)(1u << (at & 7));
+	if (end - at >= 8) {
+		memset(c->validity.data + (at >> 3), 0xff, (end - at) >> 3);
+		at += (end - at) & ~(size_t)7;
+	}
+	for (; at < end; at++)
+		c->validity.data[at >> 3] |= (uint8_t)(1u << (at & 7));
+	c->validity.len = nb;
+	c->length = end;
+	return DXT_OK;
+}
+
+/* True when lf's values reach the column unchanged (same width). */
+static bool identity(const struct dxt__pqr_leaf *lf)
+{
+	switch (lf->conv) {
+	case DXT__PQR_I32:
+		return lf->mul == 1 && (lf->target.type == DXT_TYPE_INT32 ||
+					lf->target.type == DXT_TYPE_DATE);
+	case DXT__PQR_I64:
+		return lf->mul == 1 && lf->div == 1 && lf->lo == INT64_MIN;
+	case DXT__PQR_F32:
+	case DXT__PQR_F64:
+	case DXT__PQR_UUID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int dxt__pqr_consume(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		     struct dxt_column *c, size_t m, struct dxt_error *err)
 {
-	const int32_t *def = lf->def;
+	/* A page without nulls needs no look at its definition levels. */
+	const int32_t *def = lf->nvals == lf->n ? NULL : lf->def;
 	const int32_t maxd = lf->max_def;
 	const uint8_t *vals = lf->vals;
 	const struct dxt__pqr_ref *refs = lf->refs;
@@ -867,6 +914,13 @@ int dxt__pqr_consume(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 	int64_t bad = 0;
 	int rc;
 
+	if (!def && identity(lf)) {
+		if (append_run(c, vals + vi * w, m, w) != DXT_OK)
+			goto nomem;
+		lf->li = end;
+		lf->vi = vi + m;
+		return DXT_OK;
+	}
 	switch (lf->conv) {
 	case DXT__PQR_NULL:
 		for (size_t j = li; j < end; j++) {
