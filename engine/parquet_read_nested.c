@@ -310,6 +310,8 @@ static void copy_ranges(const struct dxt__pqr_node *a,
 }
 
 static int render_value(struct dxt_pq_reader *r, int ni, struct dxt_error *err);
+static int render_member(struct dxt_pq_reader *r, int ni,
+			 struct dxt_error *err);
 
 /*
  * Renders the instances of repeated node `rn` in its current ranges as a
@@ -352,9 +354,14 @@ static int render_repeated(struct dxt_pq_reader *r, int rni, int each,
 		if (rc != DXT_OK)
 			break;
 		if (!mp) {
-			if (each != rni)
+			/* The element is the instance itself, or a node below
+			 * it that may be repeated in turn. */
+			if (each == rni) {
+				rc = render_value(r, each, err);
+			} else {
 				copy_ranges(rn, &r->nodes[each]);
-			rc = render_value(r, each, err);
+				rc = render_member(r, each, err);
+			}
 			continue;
 		}
 		copy_ranges(rn, &r->nodes[mp->map_key]);
@@ -388,7 +395,7 @@ static int render_repeated(struct dxt_pq_reader *r, int rni, int each,
 				rc = put(r, ",\"value\":", 9, err);
 		}
 		if (rc == DXT_OK)
-			rc = render_value(r, mp->map_value, err);
+			rc = render_member(r, mp->map_value, err);
 		if (rc == DXT_OK && !object)
 			rc = put(r, "}", 1, err);
 	}

@@ -1611,6 +1611,40 @@ START_TEST(nested_inconsistent_levels)
 }
 END_TEST
 
+/* A list element that is repeated in turn renders as a nested array. */
+START_TEST(nested_repeated_element)
+{
+	const char *p = tpath("rep.parquet");
+	struct dxt_error err = { 0 };
+	struct dxt_pq_reader *r;
+	struct dxt_batch b;
+	struct fb f;
+	/* [[1,2],[3]] | [] | [[]] */
+	int rep[] = { 0, 2, 1, 0, 0 }, def[] = { 3, 3, 3, 1, 2 };
+	int32_t v[] = { 1, 2, 3 };
+
+	fb_init(&f);
+	fb_elem(&f, "schema", -1, -1, 1);
+	fb_elem(&f, "ll", -1, DXT_PQ_OPTIONAL, 1)->logical.kind =
+		DXT_PQ_LT_LIST;
+	fb_elem(&f, "list", -1, DXT_PQ_REPEATED, 1);
+	fb_elem(&f, "element", DXT_PQ_INT32, DXT_PQ_REPEATED, 0);
+	fb_rg(&f, 3);
+	fb_chunk(&f, "ll.list.element", DXT_PQ_INT32, DXT_PQ_UNCOMPRESSED);
+	fb_page1(&f, 5, DXT_PQ_PLAIN, rep, 2, def, 3, v, 12);
+	fb_chunk_end(&f, 5);
+	fb_write(&f, p);
+	ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
+		      err.message);
+	ck_assert_uint_eq(b.nrows, 3);
+	ck_assert_str_eq(val(&b, 0, 0), "[[1,2],[3]]");
+	ck_assert_str_eq(val(&b, 0, 1), "[]");
+	ck_assert_str_eq(val(&b, 0, 2), "[[]]");
+	dxt_batch_release(&b);
+	dxt_pq_reader_close(r);
+}
+END_TEST
+
 Suite *dxt_test_parquet_read(void)
 {
 	Suite *s = suite_create("parquet_read");
@@ -1632,6 +1666,7 @@ Suite *dxt_test_parquet_read(void)
 	tcase_add_test(tc, duckdb_nested);
 	tcase_add_test(tc, nested_hand_built);
 	tcase_add_test(tc, nested_inconsistent_levels);
+	tcase_add_test(tc, nested_repeated_element);
 	suite_add_tcase(s, tc);
 	return s;
 }
