@@ -93,55 +93,80 @@ def frac6(text):
     return f"{head}.{(frac + '000000')[:6]}"
 
 
-def scalar(t, v):
-    if v is None:
-        return None
-    if t == "JSON" or t.endswith("]") or t.startswith(("STRUCT(", "MAP(")):
-        if isinstance(v, str) and t == "JSON":
-            try:
-                v = json.loads(v, parse_float=D)
-            except ValueError:
-                pass
-        return json.dumps(nested(v), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False)
+def is_json(t):
+    return t == "JSON" or t.endswith("]") or t.startswith(("STRUCT(", "MAP("))
+
+
+def converter(t):
+    """The function giving the canonical text of a value of DuckDB type t
+    (None stays None)."""
+    if is_json(t):
+        def conv(v):
+            if isinstance(v, str) and t == "JSON":
+                try:
+                    v = json.loads(v, parse_float=D)
+                except ValueError:
+                    pass
+            return json.dumps(nested(v), sort_keys=True,
+                              separators=(",", ":"), ensure_ascii=False)
+        return conv
     if t == "BOOLEAN":
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return str(v).lower()
+        return lambda v: ("true" if v else "false") if isinstance(v, bool) \
+            else str(v).lower()
     if t in INTS:
-        return str(int(D(str(v))))
+        return lambda v: str(v) if type(v) is int else str(int(D(str(v))))
     m = DEC_TYPE.match(t)
     if m:
-        scale = int(m.group(2))
-        return format(D(str(v)).quantize(D(1).scaleb(-scale)), "f")
+        q = D(1).scaleb(-int(m.group(2)))
+        return lambda v: format(D(str(v)).quantize(q), "f")
     if t in ("FLOAT", "DOUBLE"):
-        f = float(str(v))
-        if math.isnan(f):
-            return "nan"
-        if t == "FLOAT":
-            f = struct.unpack("<f", struct.pack("<f", f))[0]
-        return repr(f)
+        single = t == "FLOAT"
+
+        def conv(v):
+            f = float(str(v))
+            if math.isnan(f):
+                return "nan"
+            if single:
+                f = struct.unpack("<f", struct.pack("<f", f))[0]
+            return repr(f)
+        return conv
     if t == "BLOB":
-        s = str(v)
-        return (s[2:] if s.startswith("\\x") else s).lower()
+        return lambda v: (v[2:] if v.startswith("\\x") else v).lower()
     if t == "TIME":
-        return frac6(str(v))
+        return lambda v: frac6(str(v))
     if t.startswith("TIMESTAMP"):
-        s = str(v).replace("T", " ")
-        s = re.sub(r"(Z|[+-]00(:?00)?)$", "", s)
-        date, _, tod = s.partition(" ")
-        return f"{date} {frac6(tod)}"
+        def conv(v):
+            s = ZONE.sub("", str(v).replace("T", " "))
+            date, _, tod = s.partition(" ")
+            return f"{date} {frac6(tod)}"
+        return conv
     if t == "UUID":
-        return str(v).lower()
-    return str(v)
+        return lambda v: str(v).lower()
+    return str
+
+
+ZONE = re.compile(r"(Z|[+-]00(:?00)?)$")
 
 
 def canon(cols, rows):
-    return [[scalar(t, r.get(name)) for name, t in cols] for r in rows]
+    convs = [(name, converter(t)) for name, t in cols]
+    return [[None if r.get(name) is None else conv(r.get(name))
+             for name, conv in convs] for r in rows]
+
+
+_loaded = {}
+_canon = {}
+
+
+def load_once(path):
+    """load(), remembered: one expected file often serves many pairs."""
+    if path not in _loaded:
+        _loaded[path] = load(path)
+    return _loaded[path]
 
 
 def compare(exp_path, act_path):
-    ecols, erows = load(exp_path)
+    ecols, erows = load_once(exp_path)
     acols, arows = load(act_path)
     cols = ecols or acols
     if cols is None:
@@ -154,7 +179,10 @@ def compare(exp_path, act_path):
                 print(f"{act_path}: {which} row {i + 1} has columns "
                       f"{list(r)}, want {names}")
                 return False
-    e, a = canon(cols, erows), canon(cols, arows)
+    key = (exp_path, json.dumps(cols))
+    if key not in _canon:
+        _canon[key] = canon(cols, erows)
+    e, a = _canon[key], canon(cols, arows)
     if len(e) != len(a):
         print(f"{act_path}: {len(a)} rows, want {len(e)} ({exp_path})")
         return False
