@@ -362,18 +362,32 @@ static int decode_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 	case DXT_PQ_DELTA_BINARY_PACKED:
 		if (lf->phys != DXT_PQ_INT32 && lf->phys != DXT_PQ_INT64)
 			break;
-		if (dxt__pqr_room(&lf->stage, nv * lf->width) != DXT_OK)
+		/*
+		 * INT32 values are decoded in 64 bits and wrapped to 32:
+		 * writers that compute the deltas in 64 bits (DuckDB) emit
+		 * 33-bit miniblocks for values far apart, which the 32-bit
+		 * decoder refuses but which wrap to the right values.
+		 */
+		if (dxt__pqr_room(&lf->stage, nv * 8) != DXT_OK)
 			return dxt__pqr_prefix(r, lf, err, DXT_ENOMEM);
-		if (lf->phys == DXT_PQ_INT32)
-			rc = dxt_pq_delta_decode_i32(p, len,
-						     (int32_t *)lf->stage.data,
-						     nv, &used, err);
-		else
-			rc = dxt_pq_delta_decode_i64(p, len,
-						     (int64_t *)lf->stage.data,
-						     nv, &used, err);
+		rc = dxt_pq_delta_decode_i64(p, len, (int64_t *)lf->stage.data,
+					     nv, &used, err);
 		if (rc != DXT_OK)
 			return dxt__pqr_prefix(r, lf, err, rc);
+		if (lf->phys == DXT_PQ_INT32) {
+			uint8_t *o = lf->stage.data;
+
+			/* In place: entry i (4 bytes at 4i) is written after
+			 * entry i (8 bytes at 8i) was read. */
+			for (size_t i = 0; i < nv; i++) {
+				int64_t v;
+				uint32_t u;
+
+				memcpy(&v, o + i * 8, 8);
+				u = (uint32_t)(uint64_t)v;
+				memcpy(o + i * 4, &u, 4);
+			}
+		}
 		lf->vals = lf->stage.data;
 		return DXT_OK;
 	case DXT_PQ_DELTA_LENGTH_BYTE_ARRAY:

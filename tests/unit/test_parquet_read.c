@@ -762,6 +762,43 @@ START_TEST(v2_pages_delta_and_split_encodings)
 }
 END_TEST
 
+/*
+ * INT32 DELTA_BINARY_PACKED with deltas computed in 64 bits (as DuckDB
+ * writes them): miniblocks of 33 bits whose values wrap to the right ones.
+ */
+START_TEST(int32_delta_with_wide_miniblocks)
+{
+	const char *p = tpath("wide.parquet");
+	struct dxt_error err = { 0 };
+	struct dxt_pq_reader *r;
+	struct dxt_batch b;
+	struct dxt_buf v = { 0 };
+	int64_t wide[300];
+	struct fb f;
+
+	for (int i = 0; i < 300; i++)
+		wide[i] = i % 2 ? INT32_MAX : INT32_MIN + i;
+	ck_assert_int_eq(dxt_pq_delta_encode_i64(&v, wide, 300, NULL), DXT_OK);
+	fb_init(&f);
+	fb_elem(&f, "schema", -1, -1, 1);
+	fb_elem(&f, "x", DXT_PQ_INT32, DXT_PQ_REQUIRED, 0);
+	fb_rg(&f, 300);
+	fb_chunk(&f, "x", DXT_PQ_INT32, DXT_PQ_ZSTD);
+	fb_page2(&f, 300, 300, DXT_PQ_DELTA_BINARY_PACKED, NULL, 0, NULL, 0,
+		 v.data, v.len, true);
+	fb_chunk_end(&f, 300);
+	fb_write(&f, p);
+	dxt_buf_free(&v);
+	ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
+		      err.message);
+	ck_assert_uint_eq(b.nrows, 300);
+	for (size_t i = 0; i < 300; i++)
+		ck_assert_int_eq(dxt_col_i32(&b.cols[0], i), (int32_t)wide[i]);
+	dxt_batch_release(&b);
+	dxt_pq_reader_close(r);
+}
+END_TEST
+
 /* --- type mappings -------------------------------------------------------- */
 
 /* One required leaf per mapping, two rows each, PLAIN, uncompressed. */
@@ -1655,6 +1692,7 @@ Suite *dxt_test_parquet_read(void)
 	tcase_add_test(tc, v1_pages_every_encoding);
 	tcase_add_test(tc, batches_end_inside_pages);
 	tcase_add_test(tc, v2_pages_delta_and_split_encodings);
+	tcase_add_test(tc, int32_delta_with_wide_miniblocks);
 	tcase_add_test(tc, type_mappings);
 	tcase_add_test(tc, file_errors);
 	tcase_add_test(tc, page_errors_name_the_place);
