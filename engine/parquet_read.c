@@ -1143,7 +1143,9 @@ long dxt_pq_reader_read(struct dxt_pq_reader *r, struct dxt_batch *b,
 	while (b->nrows < max_rows) {
 		size_t bytes = dxt_batch_bytes(b), step;
 
-		if (bytes >= max_bytes)
+		/* A batch handed in over its byte limit still gets a row,
+		 * so that 0 keeps meaning the end of the file. */
+		if (bytes >= max_bytes && b->nrows > start)
 			break;
 		if (r->rg_loaded && r->rg_done == r->rg_rows) {
 			rc = finish_row_group(r, err);
@@ -1165,7 +1167,8 @@ long dxt_pq_reader_read(struct dxt_pq_reader *r, struct dxt_batch *b,
 		} else {
 			size_t per = bytes / b->nrows + 1;
 
-			step = (max_bytes - bytes) / per + 1;
+			step = bytes < max_bytes ? (max_bytes - bytes) / per + 1
+						 : 1;
 		}
 		if (step > PQR_MAX_STEP)
 			step = PQR_MAX_STEP;

@@ -554,6 +554,20 @@ START_TEST(batches_end_inside_pages)
 		ck_assert_uint_gt(batches, 1);
 		/* The end stays the end. */
 		ck_assert_int_eq(dxt_pq_reader_read(r, &b, &lim[t], &err), 0);
+		dxt_pq_reader_close(r);
+
+		/* A batch already over its byte limit still gets rows: 0
+		 * only ever means the end. */
+		ck_assert_int_eq(dxt_pq_reader_open(p, NULL, &r, &err), DXT_OK);
+		{
+			struct dxt_batch_limits tiny = { 0, 1 };
+			long first = dxt_pq_reader_read(r, &b, &tiny, &err);
+
+			ck_assert_int_gt(first, 0);
+			ck_assert_int_gt(dxt_pq_reader_read(r, &b, &tiny, &err),
+					 0);
+			check_v1(&b, 0, b.nrows);
+		}
 		dxt_batch_release(&b);
 		dxt_pq_reader_close(r);
 	}
