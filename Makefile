@@ -181,9 +181,18 @@ $(O)/tests/fixtures/%.so: tests/fixtures/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(ENGINE_CFLAGS) -shared -o $@ $<
 
-unit: all $(O)/tests/unit $(O)/tests/api_server $(FIXTURES)
+# The Parquet reader's fuzz target, replayed over its seed corpus by a plain
+# driver (tests/fuzz/README.md has the libFuzzer build).
+$(O)/obj/tests/fuzz/driver.o $(O)/obj/tests/fuzz/pq_read_fuzz.o: | $(O)/gen/suites.h
+
+$(O)/tests/fuzz_pq_read: $(O)/obj/tests/fuzz/driver.o $(O)/obj/tests/fuzz/pq_read_fuzz.o $(O)/libdxtengine.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) $(O)/libdxtengine.a $(ENGINE_LIBS)
+
+unit: all $(O)/tests/unit $(O)/tests/api_server $(O)/tests/fuzz_pq_read $(FIXTURES)
 	DXT_TEST_DATA=$(CURDIR)/tests/data DXT_BUILD=$(CURDIR)/$(O) $(O)/tests/unit
 	$(O)/tests/api_server
+	$(O)/tests/fuzz_pq_read tests/fuzz/corpus/pq_read
 
 integration: all $(TOOLS) $(FIXTURES)
 	DXT_BUILD=$(CURDIR)/$(O) sh tests/integration/run.sh
