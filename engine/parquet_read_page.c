@@ -24,6 +24,13 @@
  * on what a hostile header can make the reader allocate.
  */
 #define PQR_MAX_RATIO 4096
+/*
+ * Levels and values of a page are decoded whole, so the entries of one page
+ * bound the reader's memory; a few bytes of RLE runs can claim billions.
+ * Writers cut pages far below this (20000 rows in parquet-mr and Arrow,
+ * about 100000 in DuckDB).
+ */
+#define PQR_MAX_PAGE_VALUES (1 << 24)
 #define PQR_RATIO_SLACK (1 << 20)
 
 /* --- the RLE/bit-packing hybrid ------------------------------------------- */
@@ -591,6 +598,11 @@ static int read_data_page(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 				     "the page holds %d values, more than "
 				     "the column chunk has left (%llu)",
 				     (int)nvalues, (unsigned long long)limit);
+	if (nvalues > PQR_MAX_PAGE_VALUES)
+		return dxt__pqr_fail(r, lf, err, DXT_EUNSUPPORTED,
+				     "a page of %d values is over the reader's "
+				     "limit of %d per page", (int)nvalues,
+				     PQR_MAX_PAGE_VALUES);
 	lf->n = (size_t)nvalues;
 	lf->li = 0;
 	lf->vi = 0;

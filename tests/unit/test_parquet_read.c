@@ -1123,6 +1123,47 @@ START_TEST(page_errors_name_the_place)
 }
 END_TEST
 
+/* A tiny page claiming more values than the reader decodes at once. */
+START_TEST(huge_page_claims_are_refused)
+{
+	const char *p = tpath("huge.parquet");
+	struct dxt_error err = { 0 };
+	struct dxt_pq_page_header h = { 0 };
+	struct dxt_buf body = { 0 };
+	const int32_t n = (1 << 24) + 1;
+	/* Definition levels: one RLE run of n zeros (all null), 4-byte
+	 * length prefix, then no values. */
+	uint8_t run[] = { 5, 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint32_t h2 = (uint32_t)n << 1;
+	struct fb f;
+
+	run[4] = (uint8_t)(h2 | 0x80);
+	run[5] = (uint8_t)(h2 >> 7 | 0x80);
+	run[6] = (uint8_t)(h2 >> 14 | 0x80);
+	run[7] = (uint8_t)(h2 >> 21);
+	run[8] = 0;
+	fb_init(&f);
+	fb_elem(&f, "schema", -1, -1, 1);
+	fb_elem(&f, "c", DXT_PQ_INT32, DXT_PQ_OPTIONAL, 0);
+	fb_rg(&f, n);
+	fb_chunk(&f, "c", DXT_PQ_INT32, DXT_PQ_UNCOMPRESSED);
+	h.type = DXT_PQ_DATA_PAGE;
+	h.data.num_values = n;
+	h.data.encoding = DXT_PQ_PLAIN;
+	h.data.def_level_encoding = DXT_PQ_RLE;
+	h.data.rep_level_encoding = DXT_PQ_RLE;
+	dxt_buf_append(&body, run, sizeof(run));
+	fb_page(&f, &h, &body, 0, false);
+	dxt_buf_free(&body);
+	fb_chunk_end(&f, n);
+	fb_write(&f, p);
+	ck_assert_int_eq(read_err(p, &err), DXT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err.message, "huge.parquet: row group 0, column "
+			     "\"c\", page 0: a page of 16777217 values"),
+		      "%s", err.message);
+}
+END_TEST
+
 /* Footer-level problems: codec, chunk bounds, types, row counts. */
 START_TEST(footer_errors)
 {
@@ -1710,6 +1751,7 @@ Suite *dxt_test_parquet_read(void)
 	tcase_add_test(tc, type_mappings);
 	tcase_add_test(tc, file_errors);
 	tcase_add_test(tc, page_errors_name_the_place);
+	tcase_add_test(tc, huge_page_claims_are_refused);
 	tcase_add_test(tc, footer_errors);
 	tcase_add_test(tc, expected_schema);
 	tcase_add_test(tc, damaged_files_fail_cleanly);
