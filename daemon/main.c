@@ -39,7 +39,6 @@
 #ifndef DXT_LIBDIR
 #define DXT_LIBDIR "/usr/local/lib"
 #endif
-#define DXT_VERSION "0.1.0"
 
 static void usage(FILE *f)
 {

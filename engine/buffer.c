@@ -805,7 +805,7 @@ int dxt_buffer_writer_open(const char *dir, const char *stream,
 	*out = NULL;
 	if (fmt == NULL && !passthrough)
 		return dxt_error_set(err, DXT_ECONFIG, "buffer format \"%s\" is "
-				     "unknown (use csv, jsonl or passthrough)",
+				     "unknown (use parquet, csv, jsonl or passthrough)",
 				     opts->format);
 	if ((fmt == NULL || !(fmt->flags & DXT_FORMAT_OWN_CODEC)) &&
 	    opts->codec != DXT_CODEC_NONE && opts->codec != DXT_CODEC_ZSTD &&

@@ -489,6 +489,7 @@ const struct dxt_format dxt_format_jsonl = {
 static const struct dxt_format *const formats[] = {
 	&dxt_format_csv,
 	&dxt_format_jsonl,
+	&dxt_format_parquet,
 	NULL
 };
 

@@ -31,6 +31,10 @@
 #include "error.h"
 #include "pipeline.h"
 
+/* The release of dxt: `dxtd version`, and the "created_by" of the files
+ * it writes. */
+#define DXT_VERSION "0.1.0"
+
 /* Bumped whenever struct dxt_operator, dxt_provider or dxt_op_ctx change
  * incompatibly. Fields are only ever appended. */
 #define DXT_ABI_VERSION 1
