@@ -74,6 +74,7 @@ YAML
 	printf '%-34s %8.2fs %8.2fs %6sx %7d MiB\n' \
 		"csv->sqlite $n rows (zstd csv)" "$dt" "$bt" "$ratio" $((drss / 1024))
 	rm -f "$DATA/import.db" "$DATA/dxt.db"
+	sh "$ROOT/bench/parquet.sh" "$O" "$csv" "$n"
 	if [ "$n" = 1000000 ]; then
 		sh "$ROOT/bench/api.sh" "$O" "$csv" "$n"
 	fi
