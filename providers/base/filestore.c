@@ -334,6 +334,8 @@ void dxt_fs_detect(const char *name, struct dxt_fs_kind *k)
 	} else if (strip_suffix(base, &n, ".jsonl") ||
 		   strip_suffix(base, &n, ".ndjson")) {
 		memcpy(k->format, "jsonl", 6);
+	} else if (strip_suffix(base, &n, ".parquet")) {
+		memcpy(k->format, "parquet", 8);
 	}
 }
 
@@ -356,7 +358,8 @@ const char *dxt_fs_compression_name(enum dxt_fs_compression c)
 
 bool dxt_fs_format_known(const char *format)
 {
-	return strcmp(format, "csv") == 0 || strcmp(format, "jsonl") == 0;
+	return strcmp(format, "csv") == 0 || strcmp(format, "jsonl") == 0 ||
+	       strcmp(format, "parquet") == 0;
 }
 
 /* --- the source block ----------------------------------------------------- */
@@ -686,7 +689,8 @@ static int parse_options(const json_t *m, struct dxt_fs_source *out,
 			f = "jsonl";
 		if (f == NULL || !dxt_fs_format_known(f))
 			return dxt_error_config(
-				err, "source.format: expected csv or jsonl");
+				err, "source.format: expected csv, jsonl or "
+				     "parquet");
 		snprintf(out->format, sizeof(out->format), "%s", f);
 	}
 	v = json_object_get(m, "sample_rows");

@@ -3,9 +3,10 @@
  *
  * A filestore provider (local, s3, sftp, ...) reads a stream's source as one
  * file, the files a glob pattern matches or every file under a folder, parses
- * CSV or JSON lines (possibly compressed or inside an archive) into records,
- * or stages the files as they are. The pieces that do not depend on how bytes
- * are fetched live here so that every provider spells them the same way:
+ * CSV or JSON lines (possibly compressed or inside an archive) or Parquet
+ * into records, or stages the files as they are. The pieces that do not
+ * depend on how bytes are fetched live here so that every provider spells
+ * them the same way:
  *
  *   - file listings (struct dxt_fs_file: path relative to the store's base,
  *     size, modification time), sorted by path;
@@ -111,7 +112,8 @@ enum dxt_fs_archive {
 
 /* What a file name says about its content. */
 struct dxt_fs_kind {
-	char format[16];   /* "csv", "jsonl", or "" when the name does not say */
+	char format[16];   /* "csv", "jsonl", "parquet", or "" when the name
+			      does not say */
 	char delimiter;    /* '\t' for .tsv / .tab; '\0' for the default */
 	enum dxt_fs_compression compression;
 	enum dxt_fs_archive archive;
@@ -120,16 +122,19 @@ struct dxt_fs_kind {
 /*
  * Detects format, compression and archive from the suffixes of `name`
  * (case-insensitive): .csv, .tsv, .tab -> csv; .jsonl, .ndjson -> jsonl;
- * then an optional compression suffix (.gz, .zst, .zstd, .bz2, .xz); .tar
- * and .zip (and .tgz, .tbz2, .tbz, .txz) are archives, whose members are
- * detected by their own names.
+ * .parquet -> parquet; then an optional compression suffix (.gz, .zst,
+ * .zstd, .bz2, .xz); .tar and .zip (and .tgz, .tbz2, .tbz, .txz) are
+ * archives, whose members are detected by their own names. Parquet
+ * compresses inside the file: a reader refuses `x.parquet.gz` and Parquet
+ * members of archives, since it needs the file itself.
  */
 void dxt_fs_detect(const char *name, struct dxt_fs_kind *k);
 
 /* "none", "gzip", "zstd", "bzip2", "xz". */
 const char *dxt_fs_compression_name(enum dxt_fs_compression c);
 
-/* True for "csv" and "jsonl", the record formats a filestore reads. */
+/* True for "csv", "jsonl" and "parquet", the record formats a filestore
+ * reads. */
 bool dxt_fs_format_known(const char *format);
 
 /* --- the source block ----------------------------------------------------- */
@@ -150,7 +155,8 @@ struct dxt_fs_source {
 	/* Owned. The file or pattern as written; the directory without
 	 * trailing slashes ("" for the store's base itself). */
 	char *path;
-	char format[16];          /* "csv", "jsonl", or "" = by file name */
+	char format[16];          /* "csv", "jsonl", "parquet", or "" = by
+				     file name */
 	struct dxt_csv_opts csv;  /* encoding applies to every format */
 	bool delimiter_set;       /* the block gave a delimiter */
 	char *member;             /* owned; archive member pattern or NULL */
@@ -168,7 +174,7 @@ struct dxt_fs_source {
  * keys that is present decides. The reading options may sit in an `options`
  * object or directly in the block (a key in `options` wins):
  *
- *   format       csv | jsonl (default: by file name)
+ *   format       csv | jsonl | parquet (default: by file name)
  *   delimiter, quotechar, escapechar, doublequote, header, null_value,
  *   lineterminator       CSV options (csv.h)
  *   encoding     character set of the files (default utf-8)

@@ -16,12 +16,19 @@
  * value that does not fit an inferred type cannot widen the column (rows
  * already staged used the narrower type), so it is an error with a hint to
  * declare the column, or a rejected row under on_error: skip.
+ *
+ * Parquet files carry their own schema. Before anything is staged every
+ * file's footer is read: the files must agree on names, types, precision and
+ * scale (a column is nullable when it is in any file), declared columns must
+ * match the files', and then the files are read through the engine's Parquet
+ * reader straight into the stream's batches.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/jsonl.h"
+#include "engine/parquet.h"
 #include "providers/local/local.h"
 
 /* Bytes the replay layer keeps at most while sampling the first file. */
@@ -39,6 +46,7 @@ struct xstate {
 	bool have_batch;
 	struct dxt_batch_limits limits;
 	bool skip;                   /* on_error: skip */
+	bool parquet;                /* the files are Parquet files */
 	uint64_t rows;               /* rows handed to the buffer */
 	uint64_t seen;               /* data records read, rejects included */
 };
@@ -525,6 +533,218 @@ static int stream_jsonl(struct xstate *st, const char *file, dxt_read_fn read,
 	return rc;
 }
 
+/* --- Parquet ------------------------------------------------------------- */
+
+/*
+ * The path to open a listed file with: the base folder and the file, without
+ * the leading "./" a pipeline folder of "." gives, since the reader's
+ * messages name the file by it.
+ */
+static int pq_path(const struct xstate *st, const char *name, char *buf,
+		   size_t len)
+{
+	int rc = dxt__local_join(buf, len, st->base, name, st->err);
+	size_t skip = 0;
+
+	while (rc == DXT_OK && buf[skip] == '.' && buf[skip + 1] == '/' &&
+	       buf[skip + 2] != '\0')
+		skip += 2;
+	memmove(buf, buf + skip, strlen(buf + skip) + 1);
+	return rc;
+}
+
+/* The format a listed file is read as: source.format, else its name's. */
+static const char *file_format(const struct xstate *st, const char *path,
+			       struct dxt_fs_kind *kind)
+{
+	dxt_fs_detect(path, kind);
+	return st->src.format[0] ? st->src.format : kind->format;
+}
+
+/*
+ * Describes the first difference between the columns of Parquet files a
+ * (schema sa) and b (schema sb) into buf, or returns false when they agree
+ * on names, types, precision and scale.
+ */
+static bool schema_difference(const struct dxt_schema *sa, const char *a,
+			      const struct dxt_schema *sb, const char *b,
+			      char *buf, size_t len)
+{
+	for (size_t i = 0; i < sa->n && i < sb->n; i++) {
+		const struct dxt_field *x = &sa->fields[i], *y = &sb->fields[i];
+		char tx[64], ty[64];
+
+		if (strcmp(x->name, y->name) != 0) {
+			snprintf(buf, len, "column %zu is \"%s\" in %s but "
+				 "\"%s\" in %s", i + 1, x->name, a, y->name, b);
+			return true;
+		}
+		dxt_field_type_string(x, tx, sizeof(tx));
+		dxt_field_type_string(y, ty, sizeof(ty));
+		if (strcmp(tx, ty) != 0) {
+			snprintf(buf, len, "column \"%s\" is %s in %s but %s "
+				 "in %s", x->name, tx, a, ty, b);
+			return true;
+		}
+	}
+	if (sa->n != sb->n) {
+		char na[512], nb[512];
+
+		schema_names(na, sizeof(na), sa);
+		schema_names(nb, sizeof(nb), sb);
+		snprintf(buf, len, "%s has %zu columns (%s) but %s has %zu "
+			 "(%s)", a, sa->n, na, b, sb->n, nb);
+		return true;
+	}
+	return false;
+}
+
+/* Checks the declared columns (source.schema) against a file's. */
+static int check_declared(struct xstate *st, const struct dxt_schema *fs,
+			  const char *file)
+{
+	const struct dxt_schema *decl = st->src.schema;
+
+	for (size_t i = 0; decl != NULL && i < decl->n; i++) {
+		const struct dxt_field *d = &decl->fields[i];
+		int k = dxt_schema_find(fs, d->name);
+		char td[64], tf[64], cols[512];
+
+		if (k < 0) {
+			schema_names(cols, sizeof(cols), fs);
+			return dxt_error_setc(st->err, DXT_ESCHEMA,
+					      DXT_TERMINAL, DXT_ORIGIN_CONFIG,
+					      "source.schema: column \"%s\" is "
+					      "not in %s (columns: %s)",
+					      d->name, file, cols);
+		}
+		dxt_field_type_string(d, td, sizeof(td));
+		dxt_field_type_string(&fs->fields[k], tf, sizeof(tf));
+		if (strcmp(td, tf) != 0)
+			return dxt_error_setc(st->err, DXT_ESCHEMA,
+					      DXT_TERMINAL, DXT_ORIGIN_CONFIG,
+					      "source.schema: column \"%s\" is "
+					      "declared %s but %s holds %s; a "
+					      "Parquet file brings its own "
+					      "types: declare %s or drop the "
+					      "declaration", d->name, td, file,
+					      tf, tf);
+	}
+	return DXT_OK;
+}
+
+/*
+ * Decides whether the stream reads Parquet files and, if so, reads every
+ * file's footer first: the files must have the same columns, and the
+ * stream's schema (handed to the buffer here, before any row) is the first
+ * file's with a column nullable when any file has it nullable. A mix of
+ * Parquet and other files is refused.
+ */
+static int plan_parquet(struct xstate *st, const struct dxt_fs_files *files)
+{
+	const char *pq = NULL, *other = NULL;
+	struct dxt_fs_kind kind;
+	int rc = DXT_OK;
+
+	for (size_t i = 0; i < files->n; i++) {
+		const char *fmt = file_format(st, files->items[i].path, &kind);
+
+		if (strcmp(fmt, "parquet") == 0) {
+			if (kind.compression != DXT_FS_COMP_NONE ||
+			    kind.archive != DXT_FS_ARCHIVE_NONE)
+				return dxt_error_set(
+					st->err, DXT_EUNSUPPORTED,
+					"%s: a Parquet file is read as it is "
+					"(it compresses its pages itself), not "
+					"from inside an archive or a "
+					"compressed file; unpack it first",
+					files->items[i].path);
+			pq = pq ? pq : files->items[i].path;
+		} else if (other == NULL) {
+			other = files->items[i].path;
+		}
+	}
+	if (pq == NULL)
+		return DXT_OK;
+	if (other != NULL)
+		return dxt_error_setc(st->err, DXT_ECONFIG, DXT_TERMINAL,
+				      DXT_ORIGIN_CONFIG,
+				      "the source matches Parquet files (%s) "
+				      "and other files (%s); a stream reads "
+				      "one format: narrow the pattern or set "
+				      "source.format", pq, other);
+	st->parquet = true;
+	for (size_t i = 0; rc == DXT_OK && i < files->n; i++) {
+		const char *name = files->items[i].path;
+		char path[PATH_MAX], diff[1400];
+		struct dxt_pq_reader *r = NULL;
+		const struct dxt_schema *fs;
+
+		rc = pq_path(st, name, path, sizeof(path));
+		if (rc == DXT_OK)
+			rc = dxt_pq_reader_open(path, NULL, &r, st->err);
+		if (rc != DXT_OK)
+			break;
+		fs = dxt_pq_reader_schema(r);
+		if (st->schema == NULL) {
+			rc = check_declared(st, fs, name);
+			if (rc == DXT_OK) {
+				st->schema = dxt_schema_copy(fs);
+				st->schema_file = strdup(name);
+				if (st->schema == NULL ||
+				    st->schema_file == NULL)
+					rc = dxt_error_set(st->err, DXT_ENOMEM,
+							   "out of memory");
+			}
+		} else if (schema_difference(st->schema, st->schema_file, fs,
+					     name, diff, sizeof(diff))) {
+			rc = dxt_error_set(st->err, DXT_ESCHEMA,
+					   "%s: its columns differ from %s's: "
+					   "%s; every file of a stream needs "
+					   "the same columns", name,
+					   st->schema_file, diff);
+		} else {
+			for (size_t k = 0; k < fs->n; k++)
+				if (fs->fields[k].nullable)
+					st->schema->fields[k].nullable = true;
+		}
+		dxt_pq_reader_close(r);
+	}
+	if (rc != DXT_OK)
+		return rc;
+	rc = dxt_batch_init(&st->batch, st->schema);
+	if (rc != DXT_OK)
+		return dxt_error_set(st->err, rc, "out of memory");
+	st->have_batch = true;
+	return dxt_buffer_writer_schema(st->out, st->schema, st->err);
+}
+
+/* Reads one Parquet file (as listed) into the stream's batches. */
+static int read_parquet(struct xstate *st, const char *name)
+{
+	struct dxt_pq_reader *r = NULL;
+	char path[PATH_MAX];
+	int rc;
+
+	rc = pq_path(st, name, path, sizeof(path));
+	if (rc == DXT_OK)
+		rc = dxt_pq_reader_open(path, st->schema, &r, st->err);
+	while (rc == DXT_OK) {
+		long n = dxt_pq_reader_read(r, &st->batch, &st->limits,
+					    st->err);
+
+		if (n <= 0) {
+			rc = (int)n;
+			break;
+		}
+		st->seen += (uint64_t)n;
+		if (dxt_batch_full(&st->batch, &st->limits))
+			rc = flush(st);
+	}
+	dxt_pq_reader_close(r);
+	return rc;
+}
+
 /* --- files ---------------------------------------------------------------- */
 
 /* Reads one file (or archive member) into the stream. */
@@ -545,6 +765,12 @@ static int read_one(struct xstate *st, const char *name,
 				     "not tell the format (.csv, .tsv, .jsonl, "
 				     ".ndjson, optionally compressed); set "
 				     "source.format to csv or jsonl", name);
+	if (strcmp(format, "parquet") == 0)
+		return dxt_error_set(st->err, DXT_EUNSUPPORTED, "%s: Parquet "
+				     "files are read from the folder, not from "
+				     "inside an archive or a compressed file: "
+				     "the reader needs the file itself; unpack "
+				     "it first", name);
 	is_csv = strcmp(format, "csv") == 0;
 	if (kind->delimiter != '\0' && !st->src.delimiter_set)
 		csv.delimiter = kind->delimiter;
@@ -587,6 +813,8 @@ static int read_input(struct xstate *st, const struct dxt_fs_file *f)
 	const char *member;
 	int rc, used = 0;
 
+	if (st->parquet)
+		return read_parquet(st, f->path);
 	dxt_fs_detect(f->path, &kind);
 	rc = dxt__local_join(path, sizeof(path), st->base, f->path, st->err);
 	if (rc == DXT_OK)
@@ -602,9 +830,14 @@ static int read_input(struct xstate *st, const struct dxt_fs_file *f)
 			rc = read_one(st, f->path, &kind, in);
 		} else {
 			dxt_fs_detect(member, &mk);
+			/* Parquet members are only taken when asked for, to
+			 * be refused by read_one with the reason. */
 			if (st->src.member != NULL
 				    ? !dxt_fs_glob_match(st->src.member, member)
 				    : !dxt_fs_format_known(mk.format) ||
+					      (strcmp(mk.format, "parquet") ==
+						       0 &&
+					       !st->src.format[0]) ||
 					      (st->src.format[0] &&
 					       strcmp(mk.format,
 						      st->src.format) != 0))
@@ -678,6 +911,8 @@ int dxt__local_extract(const struct dxt_op_ctx *ctx,
 	if (rc == DXT_OK)
 		rc = dxt__local_source_files(ctx, &st.src, st.base,
 					     sizeof(st.base), &files, err);
+	if (rc == DXT_OK)
+		rc = plan_parquet(&st, &files);
 	for (size_t i = 0; rc == DXT_OK && i < files.n; i++) {
 		rc = dxt__local_cancelled(ctx, err);
 		if (rc == DXT_OK)

@@ -1,14 +1,18 @@
 /*
- * load.c - LocalLoader: records into CSV or JSON lines files in a folder.
+ * load.c - LocalLoader: records into CSV, JSON lines or Parquet files in a
+ * folder.
  *
  *   target: {name: out/orders, format: jsonl, compression: gzip}
+ *   target: {name: out/orders, format: parquet, compression: snappy,
+ *            row_group_rows: 100000, dictionary: false, page_version: 2}
  *
  * The target names a folder below the connection's path. The stream's rows
- * go to `<stream>.csv` (or .jsonl, plus .gz / .zst when compressed), or to
- * the `file_name` pattern, where {stream}, {run_id} and {part} are replaced.
- * With `rows_per_file`, a new file starts after the batch that brought the
- * current one to that many rows; several files are numbered
- * (`orders-00001.csv`, ...).
+ * go to `<stream>.csv` (or .jsonl, plus .gz / .zst when compressed, or
+ * .parquet, whose pages are compressed inside the file: zstd unless
+ * `compression` says none, snappy or gzip), or to the `file_name` pattern,
+ * where {stream}, {run_id} and {part} are replaced. With `rows_per_file`, a
+ * new file starts after the batch that brought the current one to that many
+ * rows; several files are numbered (`orders-00001.csv`, ...).
  *
  * Files are written under hidden temporary names, synced, and renamed only
  * when every row is written, so nothing half-written is ever visible and a
@@ -26,15 +30,17 @@
 
 #include "engine/iostream.h"
 #include "engine/jsonl.h"
+#include "engine/parquet.h"
 #include "providers/local/local.h"
 
 #define FLUSH_BYTES ((size_t)1 << 20)
 
 struct ltarget {
 	char dir[PATH_MAX];
-	char format[16];          /* csv or jsonl */
-	enum dxt_codec codec;
+	char format[16];          /* csv, jsonl or parquet */
+	enum dxt_codec codec;     /* the file's stream codec (not parquet) */
 	int level;
+	struct dxt_pq_write_opts pq; /* parquet: page codec, level, layout */
 	char file_name[256];      /* pattern; "" = default */
 	uint64_t rows_per_file;   /* 0 = one file */
 	struct dxt_csv_opts csv;
@@ -48,7 +54,13 @@ static int cfg_error(struct dxt_error *err, const char *msg, const char *key)
 
 static const char *const target_keys[] = {
 	"name", "path", "options", "format", "compression", "level",
-	"file_name", "rows_per_file", NULL
+	"file_name", "rows_per_file", "row_group_rows", "dictionary",
+	"page_version", NULL
+};
+
+/* The options only a Parquet target takes. */
+static const char *const parquet_keys[] = {
+	"row_group_rows", "dictionary", "page_version", NULL
 };
 
 static bool is_target_key(const char *key)
@@ -85,6 +97,72 @@ static int target_dir(const json_t *target, const char *base, char *dir,
 			       err);
 }
 
+/*
+ * Reads the Parquet options of a target (merged into `m`): compression
+ * (the page codec, zstd by default), row_group_rows, dictionary and
+ * page_version. The level is read with the other formats'.
+ */
+static int parse_parquet(const json_t *m, struct ltarget *t,
+			 struct dxt_error *err)
+{
+	static const struct {
+		const char *name;
+		enum dxt_pq_codec codec;
+	} codecs[] = {
+		{"none", DXT_PQ_UNCOMPRESSED},
+		{"uncompressed", DXT_PQ_UNCOMPRESSED},
+		{"snappy", DXT_PQ_SNAPPY},
+		{"gzip", DXT_PQ_GZIP},
+		{"zstd", DXT_PQ_ZSTD},
+	};
+	const json_t *v;
+
+	v = json_object_get(m, "compression");
+	if (v != NULL) {
+		const char *c = json_string_value(v);
+		size_t i, n = sizeof(codecs) / sizeof(codecs[0]);
+
+		for (i = 0; c != NULL && i < n; i++)
+			if (strcmp(codecs[i].name, c) == 0)
+				break;
+		if (c == NULL || i == n)
+			return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
+					      DXT_ORIGIN_CONFIG,
+					      "target.compression: %s%s%s is "
+					      "not a Parquet codec dxt writes "
+					      "(allowed: none, snappy, gzip, "
+					      "zstd)", c ? "\"" : "",
+					      c ? c : "a non-string value",
+					      c ? "\"" : "");
+		t->pq.codec = codecs[i].codec;
+	}
+	v = json_object_get(m, "row_group_rows");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			return cfg_error(err, "target.%s: expected a number of "
+					 "rows per row group (1 or more)",
+					 "row_group_rows");
+		t->pq.row_group_rows = (size_t)json_integer_value(v);
+	}
+	v = json_object_get(m, "dictionary");
+	if (v != NULL) {
+		if (!json_is_boolean(v))
+			return cfg_error(err, "target.%s: expected true or "
+					 "false", "dictionary");
+		t->pq.no_dictionary = json_is_false(v);
+	}
+	v = json_object_get(m, "page_version");
+	if (v != NULL) {
+		if (!json_is_integer(v) || (json_integer_value(v) != 1 &&
+					    json_integer_value(v) != 2))
+			return cfg_error(err, "target.%s: expected 1 or 2 (the "
+					 "data page header version)",
+					 "page_version");
+		t->pq.page_version = (int)json_integer_value(v);
+	}
+	return DXT_OK;
+}
+
 static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 			struct ltarget *t, struct dxt_error *err)
 {
@@ -96,6 +174,10 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 	memset(t, 0, sizeof(*t));
 	memcpy(t->format, "csv", 4);
 	t->codec = DXT_CODEC_NONE;
+	dxt_pq_write_opts_default(&t->pq);
+	/* A target file is kept, not read back once like a buffer part: the
+	 * codec's own default level, not the fastest. */
+	t->pq.level = 0;
 	dxt_csv_opts_default(&t->csv);
 	rc = target_dir(target, base, t->dir, sizeof(t->dir), err);
 	if (rc != DXT_OK || target == NULL)
@@ -113,7 +195,9 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 			return cfg_error(err, "target.%s: unknown key (allowed: "
 					 "name, path, format, compression, "
 					 "level, file_name, rows_per_file, "
-					 "options and the CSV options)", key);
+					 "options, the CSV options and, for "
+					 "Parquet, row_group_rows, dictionary "
+					 "and page_version)", key);
 		}
 		if (strcmp(key, "options") != 0 && strcmp(key, "name") != 0 &&
 		    strcmp(key, "path") != 0)
@@ -126,8 +210,10 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 			return cfg_error(err,
 					 "target.options.%s: unknown option "
 					 "(allowed: format, compression, level, "
-					 "file_name, rows_per_file and the CSV "
-					 "options)", key);
+					 "file_name, rows_per_file, the CSV "
+					 "options and, for Parquet, "
+					 "row_group_rows, dictionary and "
+					 "page_version)", key);
 		}
 		json_object_set(m, key, v);
 	}
@@ -139,12 +225,15 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 		const char *f = json_string_value(v);
 
 		if (f == NULL || !dxt_fs_format_known(f))
-			rc = cfg_error(err, "target.%s: expected csv or jsonl",
-				       "format");
+			rc = cfg_error(err, "target.%s: expected csv, jsonl or "
+				       "parquet", "format");
 		else
 			snprintf(t->format, sizeof(t->format), "%s", f);
 	}
-	if (rc == DXT_OK && (v = json_object_get(m, "compression")) != NULL) {
+	if (rc == DXT_OK && strcmp(t->format, "parquet") == 0)
+		rc = parse_parquet(m, t, err);
+	else if (rc == DXT_OK &&
+		 (v = json_object_get(m, "compression")) != NULL) {
 		int c = json_is_string(v) ? dxt_codec_parse(json_string_value(v))
 					  : -1;
 
@@ -155,12 +244,19 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 		else
 			t->codec = (enum dxt_codec)c;
 	}
+	for (size_t i = 0; rc == DXT_OK && parquet_keys[i] != NULL; i++)
+		if (strcmp(t->format, "parquet") != 0 &&
+		    json_object_get(m, parquet_keys[i]) != NULL)
+			rc = cfg_error(err, "target.%s: a Parquet option; set "
+				       "format: parquet or drop it",
+				       parquet_keys[i]);
 	if (rc == DXT_OK && (v = json_object_get(m, "level")) != NULL) {
 		if (!json_is_integer(v))
 			rc = cfg_error(err, "target.%s: expected a compression "
 				       "level (0 for the default)", "level");
 		else
 			t->level = (int)json_integer_value(v);
+		t->pq.level = t->level;
 	}
 	if (rc == DXT_OK && (v = json_object_get(m, "rows_per_file")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -317,11 +413,20 @@ struct lwriter {
 	const struct ltarget *t;
 	const struct dxt_schema *schema;
 	struct dxt_ostream *os;
+	struct dxt_pq_writer *pq;  /* parquet: the current part's writer */
 	struct dxt_buf buf;
 	struct part *parts;
 	size_t nparts;
 	struct dxt_error *err;
 };
+
+/* dxt_write_fn of the Parquet writer: into the part's file. */
+static int pq_write(void *ctx, const void *p, size_t n, struct dxt_error *err)
+{
+	struct lwriter *w = ctx;
+
+	return dxt_ostream_write(w->os, p, n, err);
+}
 
 static int open_part(struct lwriter *w)
 {
@@ -347,6 +452,9 @@ static int open_part(struct lwriter *w)
 	if (rc != DXT_OK)
 		return rc;
 	w->nparts++;
+	if (strcmp(w->t->format, "parquet") == 0)
+		return dxt_pq_writer_open(w->schema, &w->t->pq, pq_write, w,
+					  &w->pq, w->err);
 	if (strcmp(w->t->format, "csv") == 0 && w->t->csv.header) {
 		rc = dxt_csv_write_header(&w->t->csv, w->schema, &w->buf);
 		if (rc != DXT_OK)
@@ -372,6 +480,10 @@ static int close_part(struct lwriter *w)
 	uint32_t crc;
 	int rc = write_out(w);
 
+	if (rc == DXT_OK && w->pq != NULL) {
+		rc = dxt_pq_writer_close(w->pq, w->err);
+		w->pq = NULL;
+	}
 	if (rc != DXT_OK)
 		return rc;
 	rc = dxt_ostream_close(w->os, 1, &bytes, &crc, w->err);
@@ -391,9 +503,8 @@ static int publish(struct lwriter *w, enum dxt_load_mode mode)
 	if (t->file_name[0])
 		snprintf(pattern, sizeof(pattern), "%s", t->file_name);
 	else
-		snprintf(pattern, sizeof(pattern), "{stream}%s%s",
-			 strcmp(t->format, "csv") == 0 ? ".csv" : ".jsonl",
-			 dxt_codec_ext(t->codec));
+		snprintf(pattern, sizeof(pattern), "{stream}.%s%s",
+			 t->format, dxt_codec_ext(t->codec));
 	numbered = w->nparts > 1 || strstr(pattern, "{part}") != NULL;
 	if (expand(w->ctx, pattern, 0, false, plain, sizeof(plain)) != DXT_OK ||
 	    expand(w->ctx, pattern, 0, true, glob_plain,
@@ -488,7 +599,7 @@ int dxt__local_load(const struct dxt_op_ctx *ctx, struct dxt_buffer_reader *in,
 	struct dxt_batch *b;
 	uint64_t rows = 0, file_rows = 0, bytes = 0;
 	size_t before;
-	bool csv;
+	bool csv, pq;
 	int rc;
 
 	if (m->schema == NULL)
@@ -510,6 +621,7 @@ int dxt__local_load(const struct dxt_op_ctx *ctx, struct dxt_buffer_reader *in,
 	if (rc != DXT_OK)
 		return rc;
 	csv = strcmp(t.format, "csv") == 0;
+	pq = strcmp(t.format, "parquet") == 0;
 	w.ctx = ctx;
 	w.t = &t;
 	w.schema = m->schema;
@@ -527,17 +639,27 @@ int dxt__local_load(const struct dxt_op_ctx *ctx, struct dxt_buffer_reader *in,
 				break;
 			file_rows = 0;
 		}
-		before = w.buf.len;
-		rc = csv ? dxt_csv_write_batch(&t.csv, b, &w.buf)
-			 : dxt_jsonl_write_batch(b, &w.buf);
-		if (rc != DXT_OK) {
-			rc = dxt_error_set(err, rc, "out of memory formatting "
-					   "%zu rows", b->nrows);
-			break;
+		if (pq) {
+			uint64_t was = dxt_pq_writer_bytes(w.pq);
+
+			rc = dxt_pq_writer_write(w.pq, b, err);
+			if (rc != DXT_OK)
+				break;
+			bytes += dxt_pq_writer_bytes(w.pq) - was;
+		} else {
+			before = w.buf.len;
+			rc = csv ? dxt_csv_write_batch(&t.csv, b, &w.buf)
+				 : dxt_jsonl_write_batch(b, &w.buf);
+			if (rc != DXT_OK) {
+				rc = dxt_error_set(err, rc, "out of memory "
+						   "formatting %zu rows",
+						   b->nrows);
+				break;
+			}
+			bytes += w.buf.len - before;
 		}
 		rows += b->nrows;
 		file_rows += b->nrows;
-		bytes += w.buf.len - before;
 		w.parts[w.nparts - 1].rows += b->nrows;
 		if (w.buf.len >= FLUSH_BYTES)
 			rc = write_out(&w);
@@ -549,6 +671,7 @@ int dxt__local_load(const struct dxt_op_ctx *ctx, struct dxt_buffer_reader *in,
 		rc = close_part(&w);
 	if (rc == DXT_OK)
 		rc = publish(&w, mode);
+	dxt_pq_writer_abort(w.pq);
 	dxt_ostream_abort(w.os);
 	for (size_t i = 0; i < w.nparts; i++)
 		if (w.parts[i].tmp[0])

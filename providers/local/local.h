@@ -2,10 +2,11 @@
  * local.h - the local filesystem provider's modules (internal).
  *
  * The provider exports its operators from provider.c; the other files hold
- * one operator each (extract.c: LocalExtractor, load.c: LocalLoader,
- * files.c: LocalFileExtractor and LocalFileLoader) plus the pieces they
- * share: the connection's base folder, listing a source (list.c) and opening
- * one input file, possibly compressed or an archive (input.c).
+ * one operator each (extract.c: LocalExtractor, load.c: LocalLoader, both
+ * for CSV, JSON lines and Parquet; files.c: LocalFileExtractor and
+ * LocalFileLoader) plus the pieces they share: the connection's base
+ * folder, listing a source (list.c) and opening one input file, possibly
+ * compressed or an archive (input.c).
  *
  * Everything here runs on the operator's worker thread and keeps no global
  * state: several streams may run at once.

@@ -8,10 +8,10 @@
  *     - id: orders
  *       source: {type: glob, pattern: "2024-*.csv", delimiter: ";"}
  *
- * LocalExtractor reads CSV and JSON lines files into records,
+ * LocalExtractor reads CSV, JSON lines and Parquet files into records,
  * LocalFileExtractor stages files as they are, LocalLoader writes records
- * to CSV or JSON lines files and LocalFileLoader copies staged files into a
- * folder. LocalConnector checks that the folder exists.
+ * to CSV, JSON lines or Parquet files and LocalFileLoader copies staged
+ * files into a folder. LocalConnector checks that the folder exists.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -133,7 +133,7 @@ DXT_EXPORT const struct dxt_operator LocalExtractor = {
 	.unit = DXT_UNIT_RECORDS,
 	.name = "LocalExtractor",
 	.summary = "records from CSV and JSON lines files (compressed, in "
-		   "archives, any encoding)",
+		   "archives, any encoding) and Parquet files",
 	.extract = dxt__local_extract,
 	.check = dxt__local_extract_check,
 };
@@ -155,7 +155,8 @@ DXT_EXPORT const struct dxt_operator LocalLoader = {
 	.category = DXT_CAT_FILESTORE,
 	.unit = DXT_UNIT_RECORDS,
 	.name = "LocalLoader",
-	.summary = "records into CSV or JSON lines files in a folder",
+	.summary = "records into CSV, JSON lines or Parquet files in a "
+		   "folder",
 	.load = dxt__local_load,
 	.check = dxt__local_load_check,
 };

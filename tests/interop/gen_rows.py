@@ -108,7 +108,8 @@ def main(argv):
                 row[f"{c}_n"] = uniq(i)
                 row[f"{c}_s"] = None if i % 3 == 1 else rep[i % len(rep)]
                 row[f"{c}_a"] = None
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.write(json.dumps(row, ensure_ascii=False,
+                               separators=(",", ":")) + "\n")
     with open(os.path.join(out, "schema.json"), "w") as f:
         json.dump(schema, f)
     with open(os.path.join(out, "types.txt"), "w") as f:
