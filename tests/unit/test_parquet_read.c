@@ -1737,6 +1737,238 @@ START_TEST(nested_repeated_element)
 }
 END_TEST
 
+/* --- round trips through the writer --------------------------------------- */
+
+static int file_sink(void *ctx, const void *p, size_t n, struct dxt_error *err)
+{
+	if (fwrite(p, 1, n, ctx) != n)
+		return dxt_error_set(err, DXT_EIO, "short write");
+	return DXT_OK;
+}
+
+/* Every DXT type, each once NOT NULL and once nullable. */
+static struct dxt_schema *all_types(void)
+{
+	static const struct {
+		const char *name;
+		enum dxt_type t;
+		int p, s;
+	} f[] = {
+		{ "b", DXT_TYPE_BOOL, 0, 0 },
+		{ "i8", DXT_TYPE_INT8, 0, 0 },
+		{ "i16", DXT_TYPE_INT16, 0, 0 },
+		{ "i32", DXT_TYPE_INT32, 0, 0 },
+		{ "i64", DXT_TYPE_INT64, 0, 0 },
+		{ "f32", DXT_TYPE_FLOAT32, 0, 0 },
+		{ "f64", DXT_TYPE_FLOAT64, 0, 0 },
+		{ "d9", DXT_TYPE_DECIMAL, 9, 2 },
+		{ "d18", DXT_TYPE_DECIMAL, 18, 4 },
+		{ "d38", DXT_TYPE_DECIMAL, 38, 10 },
+		{ "d25", DXT_TYPE_DECIMAL, 25, 0 },
+		{ "s", DXT_TYPE_STRING, 0, 0 },
+		{ "bin", DXT_TYPE_BINARY, 0, 0 },
+		{ "js", DXT_TYPE_JSON, 0, 0 },
+		{ "dt", DXT_TYPE_DATE, 0, 0 },
+		{ "tm", DXT_TYPE_TIME, 0, 0 },
+		{ "ts", DXT_TYPE_TIMESTAMP, 0, 0 },
+		{ "tz", DXT_TYPE_TIMESTAMPTZ, 0, 0 },
+		{ "u", DXT_TYPE_UUID, 0, 0 },
+	};
+	struct dxt_schema *s = dxt_schema_create();
+	char name[32];
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		dxt_schema_add(s, f[i].name, f[i].t, f[i].p, f[i].s, false,
+			       NULL);
+		snprintf(name, sizeof(name), "%s_n", f[i].name);
+		dxt_schema_add(s, name, f[i].t, f[i].p, f[i].s, true, NULL);
+	}
+	dxt_schema_add(s, "nul", DXT_TYPE_NULL, 0, 0, true, NULL);
+	return s;
+}
+
+/* The value of row i of field f as text; NULL for a null. */
+static const char *rt_value(const struct dxt_field *f, size_t i, char *buf,
+			    size_t len)
+{
+	size_t k = i % 97;
+
+	if (f->type == DXT_TYPE_NULL || (f->nullable && i % 7 == 3))
+		return NULL;
+	switch (f->type) {
+	case DXT_TYPE_BOOL:
+		snprintf(buf, len, "%s", i % 3 ? "true" : "false");
+		break;
+	case DXT_TYPE_INT8:
+		snprintf(buf, len, "%d", (int)(i % 256) - 128);
+		break;
+	case DXT_TYPE_INT16:
+		snprintf(buf, len, "%d", (int)(i * 37 % 65536) - 32768);
+		break;
+	case DXT_TYPE_INT32:
+		snprintf(buf, len, "%lld", (long long)i * 1234567 - 2000000000);
+		break;
+	case DXT_TYPE_INT64:
+		snprintf(buf, len, "%lld", i % 5 ? (long long)k * 3 :
+			 (long long)(i * 1000003) * 1000000007LL);
+		break;
+	case DXT_TYPE_FLOAT32:
+		snprintf(buf, len, "%g", (double)k / 4);
+		break;
+	case DXT_TYPE_FLOAT64:
+		snprintf(buf, len, "%.17g", i * 0.1 - 50);
+		break;
+	case DXT_TYPE_DECIMAL:
+		if (f->precision == 38)
+			snprintf(buf, len, "-%s.%010zu",
+				 "1234567890123456789012345678", i);
+		else if (f->precision == 25)
+			snprintf(buf, len, "%zu000000000000000000%zu", i, k);
+		else if (f->precision == 18)
+			snprintf(buf, len, "%lld.%04zu",
+				 (long long)i * 99999999 - 5, k);
+		else
+			snprintf(buf, len, "-%zu.%02zu", i, k);
+		break;
+	case DXT_TYPE_STRING:
+		snprintf(buf, len, "text %zu é \"q\"", k);
+		break;
+	case DXT_TYPE_BINARY:
+		snprintf(buf, len, "\\x00ff%04zx", i);
+		break;
+	case DXT_TYPE_JSON:
+		snprintf(buf, len, "{\"k\":%zu}", k);
+		break;
+	case DXT_TYPE_DATE:
+		snprintf(buf, len, "%04zu-0%zu-1%zu", 1900 + i % 200,
+			 1 + i % 9, i % 10);
+		break;
+	case DXT_TYPE_TIME:
+		snprintf(buf, len, "%02zu:%02zu:%02zu.%06zu", i % 24, k % 60,
+			 i % 60, i * 7 % 1000000);
+		break;
+	case DXT_TYPE_TIMESTAMP:
+		snprintf(buf, len, "%04zu-01-02 03:04:05.%06zu",
+			 1950 + i % 100, i % 1000000);
+		break;
+	case DXT_TYPE_TIMESTAMPTZ:
+		snprintf(buf, len, "%04zu-12-31 23:59:59.%06zu+00:00",
+			 1950 + i % 100, i % 1000000);
+		break;
+	case DXT_TYPE_UUID:
+		snprintf(buf, len, "%08zx-0000-4000-8000-%012zx", i, k);
+		break;
+	default:
+		return NULL;
+	}
+	return buf;
+}
+
+static void fill(struct dxt_batch *b, size_t first, size_t n)
+{
+	char buf[128], why[128];
+
+	for (size_t i = first; i < first + n; i++) {
+		for (size_t c = 0; c < b->ncols; c++) {
+			const struct dxt_field *f = &b->schema->fields[c];
+			struct dxt_column *col = &b->cols[c];
+			const char *v = rt_value(f, i, buf, sizeof(buf));
+
+			if (!v) {
+				ck_assert_int_eq(dxt_col_append_null(col),
+						 DXT_OK);
+				continue;
+			}
+			ck_assert_msg(dxt_value_parse_append(col, f, v,
+							     strlen(v), why,
+							     sizeof(why)) ==
+				      DXT_OK, "%s: %s", f->name, why);
+		}
+		dxt_batch_end_row(b);
+	}
+}
+
+#define RT_ROWS 2500
+
+/*
+ * Every DXT type through the writer and back, with several codecs, page
+ * versions, dictionary settings, page sizes and row group sizes. The
+ * batch is written twice, so the file holds 2 * RT_ROWS rows.
+ */
+START_TEST(round_trip_every_type)
+{
+	static const struct {
+		int codec, version;
+		bool no_dict;
+		size_t page, group;
+	} cfg[] = {
+		{ DXT_PQ_ZSTD, 1, false, 0, 0 },
+		{ DXT_PQ_SNAPPY, 2, false, 4096, 700 },
+		{ DXT_PQ_GZIP, 1, true, 1000, 1000 },
+		{ DXT_PQ_UNCOMPRESSED, 2, true, 0, 333 },
+		{ DXT_PQ_ZSTD, 2, false, 300, 0 },
+	};
+	struct dxt_schema *s = all_types();
+	struct dxt_batch exp;
+
+	dxt_batch_init(&exp, s);
+	fill(&exp, 0, RT_ROWS);
+	for (size_t k = 0; k < sizeof(cfg) / sizeof(cfg[0]); k++) {
+		const char *p = tpath("rt.parquet");
+		struct dxt_pq_write_opts o;
+		struct dxt_error err = { 0 };
+		struct dxt_pq_writer *w;
+		struct dxt_pq_reader *r;
+		struct dxt_batch b;
+		FILE *fp = fopen(p, "wb");
+
+		ck_assert_ptr_nonnull(fp);
+		dxt_pq_write_opts_default(&o);
+		o.codec = (enum dxt_pq_codec)cfg[k].codec;
+		o.page_version = cfg[k].version;
+		o.no_dictionary = cfg[k].no_dict;
+		o.page_bytes = cfg[k].page;
+		o.row_group_rows = cfg[k].group;
+		ck_assert_msg(dxt_pq_writer_open(s, &o, file_sink, fp, &w,
+						 &err) == DXT_OK, "%s",
+			      err.message);
+		for (int t = 0; t < 2; t++)
+			ck_assert_msg(dxt_pq_writer_write(w, &exp, &err) ==
+				      DXT_OK, "%s", err.message);
+		ck_assert_msg(dxt_pq_writer_close(w, &err) == DXT_OK, "%s",
+			      err.message);
+		fclose(fp);
+
+		ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK,
+			      "config %zu: %s", k, err.message);
+		ck_assert(dxt_schema_equal(b.schema, s));
+		for (size_t c = 0; c < s->n; c++)
+			ck_assert_int_eq(b.schema->fields[c].nullable,
+					 s->fields[c].nullable);
+		ck_assert_uint_eq(b.nrows, 2 * RT_ROWS);
+		for (size_t i = 0; i < 2 * RT_ROWS; i++) {
+			size_t e = i % RT_ROWS;
+
+			for (size_t c = 0; c < s->n; c++)
+				ck_assert_msg(!strcmp(val(&b, c, i),
+						      val(&exp, c, e)),
+					      "config %zu, %s row %zu: %s, "
+					      "want %s", k, s->fields[c].name,
+					      i, val(&b, c, i),
+					      val(&exp, c, e));
+		}
+		dxt_batch_release(&b);
+		dxt_pq_reader_close(r);
+		/* The schema written is the one an expecting reader takes. */
+		ck_assert_msg(dxt_pq_reader_open(p, s, &r, &err) == DXT_OK,
+			      "%s", err.message);
+		dxt_pq_reader_close(r);
+	}
+	dxt_batch_release(&exp);
+	dxt_schema_destroy(s);
+}
+END_TEST
+
 Suite *dxt_test_parquet_read(void)
 {
 	Suite *s = suite_create("parquet_read");
@@ -1755,6 +1987,7 @@ Suite *dxt_test_parquet_read(void)
 	tcase_add_test(tc, footer_errors);
 	tcase_add_test(tc, expected_schema);
 	tcase_add_test(tc, damaged_files_fail_cleanly);
+	tcase_add_test(tc, round_trip_every_type);
 	tcase_add_test(tc, duckdb_codecs_and_v2_pages);
 	tcase_add_test(tc, duckdb_types);
 	tcase_add_test(tc, duckdb_nested);
