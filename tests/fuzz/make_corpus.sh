@@ -11,7 +11,9 @@
 #                   and 2, dictionaries, nested LIST/STRUCT/MAP, unsigned,
 #                   UUID, JSON, time zones, wide decimals, an all-null column
 #   dxt_*.parquet   written by dxt (BUILD/dxtd, default build/): the Parquet
-#                   buffer part of a CSV -> SQLite run
+#                   buffer part of a CSV -> SQLite run (zstd, dictionaries,
+#                   page version 1), and a local Parquet target with gzip,
+#                   no dictionary, page version 2 and row groups of 2 rows
 # and each seed gets three damaged variants, the inputs the reader must
 # refuse cleanly: cut in half (*.half), one byte flipped in the middle of
 # the pages (*.page) and one in the middle of the footer (*.footer). One
@@ -33,7 +35,7 @@ duck() {
 if [ -d "$ROOT/tests/interop/node_modules/@duckdb" ]; then
 	duck flat_zstd_v1 "SELECT i::INTEGER AS id, 'name ' || i AS name, (i * 1.25)::DECIMAL(10,2) AS amount, DATE '2024-01-01' + i::INTEGER AS day, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 1000000 END::BIGINT AS big, i % 2 = 0 AS flag, (i / 3.0)::DOUBLE AS ratio, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (i) SECOND AS at FROM range(50) t(i)" zstd true v1
 	duck nested_snappy_v2 "SELECT i AS id, [i, i+1] AS l, {'a': i, 'b': 'x' || i} AS s, MAP {'k' || i: i} AS m FROM range(20) t(i)" snappy false v2
-	duck lz4 "SELECT 'v' || i AS s, uuid() AS u FROM range(10) t(i)" lz4 true v1
+	duck lz4 "SELECT 'v' || i AS s, md5(i::VARCHAR)::UUID AS u FROM range(10) t(i)" lz4 true v1
 	duck brotli_v2 "SELECT i::SMALLINT AS small, i::UTINYINT AS ut, i::UBIGINT AS ub, '{\"a\":1}'::JSON AS j, TIME '12:00:00' AS t, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS tz, 'x'::BLOB AS bl FROM range(10) t(i)" brotli true v2
 	duck gzip "SELECT i AS id FROM range(100) t(i)" gzip false v1
 	duck uncompressed "SELECT NULL AS n, i::FLOAT AS f, (i * 12345.678)::DECIMAL(38,3) AS wide FROM range(5) t(i)" uncompressed true v1
@@ -75,12 +77,22 @@ streams:
     target: t
 YAML
 		"$BUILD/dxtd" run p.yaml --spool-dir spool >run.json
+		sed -e 's/^target: .*/target: {provider: local, path: pq}/' \
+		    -e 's/^buffer: .*//' \
+		    -e 's/^    target: t$/    target: {name: ., format: parquet, compression: gzip, dictionary: false, page_version: 2, row_group_rows: 2}/' \
+		    p.yaml >local.yaml
+		"$BUILD/dxtd" run local.yaml --spool-dir spool2 >run2.json
 	)
 	part=$(find "$TMP/spool" -name '*.parquet' | head -n 1)
 	if [ -n "$part" ]; then
 		cp "$part" "$OUT/dxt_types.parquet"
 	else
 		echo "make_corpus: the run left no Parquet part; dxt seeds skipped" >&2
+	fi
+	if [ -f "$TMP/pq/s.parquet" ]; then
+		cp "$TMP/pq/s.parquet" "$OUT/dxt_gzip_v2.parquet"
+	else
+		echo "make_corpus: no local Parquet target file; its seed skipped" >&2
 	fi
 else
 	echo "make_corpus: no $BUILD/dxtd; dxt seeds skipped" >&2
