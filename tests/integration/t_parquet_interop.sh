@@ -33,7 +33,7 @@ iop_no_crash() {
 
 t_parquet_interop_dxt_writes_duckdb_reads() {
 	iop_setup
-	python3 "$IOP/gen_rows.py" 2000 gen
+	python3 "$IOP/gen_rows.py" 1500 gen
 	schema=$(cat gen/schema.json)
 	{
 		printf 'name: pqwrite\nsource: {provider: local, path: gen}\n'
@@ -43,7 +43,7 @@ t_parquet_interop_dxt_writes_duckdb_reads() {
 				for v in 1 2; do
 					printf '  - id: w_%s_%s_v%s\n' "$c" "$d" "$v"
 					printf '    source: {type: file, file: rows.jsonl, schema: %s}\n' "$schema"
-					printf '    target: {name: ., format: parquet, compression: %s, dictionary: %s, page_version: %s, row_group_rows: 700}\n' "$c" "$d" "$v"
+					printf '    target: {name: ., format: parquet, compression: %s, dictionary: %s, page_version: %s, row_group_rows: 500}\n' "$c" "$d" "$v"
 				done
 			done
 		done
@@ -60,7 +60,7 @@ t_parquet_interop_dxt_writes_duckdb_reads() {
 		codec=$(echo "$n" | cut -d_ -f2 | tr a-z A-Z)
 		[ "$codec" = NONE ] && codec=UNCOMPRESSED
 		expect_eq "$n: codecs" "$(cut -f4 "$n.meta" | sort -u)" "$codec"
-		expect_eq "$n: row groups" "$(cut -f1,2 "$n.meta" | sort -u | tr '\t\n' ': ')" "0:700 1:700 2:600 "
+		expect_eq "$n: row groups" "$(cut -f1,2 "$n.meta" | sort -u | tr '\t\n' ': ')" "0:500 1:500 2:500 "
 		case $n in
 		*_true_*)
 			grep -q DICTIONARY "$n.meta" || fail "$n: no dictionary-encoded column: $(cat "$n.meta")" ;;
@@ -216,32 +216,40 @@ t_parquet_interop_damaged_files() {
 	duck write in/plain.parquet "$DUCK_ROWS" snappy false v1 2048 || fail "DuckDB could not write"
 	# Truncations: empty, inside the magic, the footer length, the footer,
 	# and the middle of the data pages; every one must fail naming the file.
-	for src in good plain; do
-		size=$(wc -c <in/$src.parquet)
-		for len in 0 1 4 7 8 12 100 $((size / 3)) $((size / 2)) $((size - 2000)) $((size - 200)) $((size - 9)) $((size - 8)) $((size - 5)) $((size - 1)); do
-			name=${src}_cut_$len.parquet
-			head -c "$len" in/$src.parquet >bad/$name
-			read_damaged "$name"
-			expect_eq "$name: exit status" "$rc" 1
-			json out.json 'd["error"]["message"]' >msg.txt 2>/dev/null || cat err.txt >msg.txt
-			expect_contains "$name: message names the file" msg.txt "$name"
-			rm -f bad/$name
-		done
+	size=$(wc -c <in/good.parquet)
+	cuts="good:0 good:1 good:4 good:7 good:8 good:12 good:100
+good:$((size / 3)) good:$((size / 2)) good:$((size - 2000))
+good:$((size - 200)) good:$((size - 9)) good:$((size - 8))
+good:$((size - 5)) good:$((size - 1))"
+	size=$(wc -c <in/plain.parquet)
+	cuts="$cuts plain:8 plain:$((size / 2)) plain:$((size - 700))
+plain:$((size - 100)) plain:$((size - 9)) plain:$((size - 1))"
+	for cut in $cuts; do
+		src=${cut%:*}
+		len=${cut#*:}
+		name=${src}_cut_$len.parquet
+		head -c "$len" in/$src.parquet >bad/$name
+		read_damaged "$name"
+		expect_eq "$name: exit status" "$rc" 1
+		json out.json 'd["error"]["message"]' >msg.txt 2>/dev/null || cat err.txt >msg.txt
+		expect_contains "$name: message names the file" msg.txt "$name"
+		rm -f bad/$name
 	done
 	# Bit flips across the file, denser in the footer: each either reads
 	# (a flipped value byte) or fails naming the file; never a crash.
-	for src in good plain; do
-		python3 - "in/$src.parquet" bad "$src" <<'PY'
+	for src in good:12:20 plain:6:10; do
+		python3 - "in/${src%%:*}.parquet" bad "$src" <<'PY'
 import random, sys
 data = open(sys.argv[1], "rb").read()
+name, spread, footer = sys.argv[3].split(":")
 rnd = random.Random(20240229)
 n = len(data)
-spots = [rnd.randrange(n) for _ in range(24)]
-spots += [n - 1 - rnd.randrange(min(n, 1500)) for _ in range(36)]
+spots = [rnd.randrange(n) for _ in range(int(spread))]
+spots += [n - 1 - rnd.randrange(min(n, 1500)) for _ in range(int(footer))]
 for k, pos in enumerate(spots):
     b = bytearray(data)
     b[pos] ^= 1 << rnd.randrange(8)
-    open(f"{sys.argv[2]}/{sys.argv[3]}_flip_{k:02d}_{pos}.parquet", "wb").write(b)
+    open(f"{sys.argv[2]}/{name}_flip_{k:02d}_{pos}.parquet", "wb").write(b)
 PY
 	done
 	failed=0
