@@ -46,7 +46,7 @@
 void dxt_buffer_opts_default(struct dxt_buffer_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	snprintf(opts->format, sizeof(opts->format), "csv");
+	snprintf(opts->format, sizeof(opts->format), "parquet");
 	opts->codec = DXT_CODEC_ZSTD;
 	opts->level = 0;
 	opts->part_rows = 1000000;
@@ -822,6 +822,7 @@ int dxt_buffer_writer_open(const char *dir, const char *stream,
 	w->fopts.codec = opts->codec;
 	w->fopts.level = opts->level;
 	w->fopts.csv = opts->csv;
+	w->fopts.row_group_rows = (size_t)opts->row_group_rows;
 	w->dir = strdup(dir);
 	rejects_init(&w->rj, w->dir);
 	w->m.stream = strdup(stream ? stream : "");

@@ -49,10 +49,9 @@
 #define DXT_BUFFER_PASSTHROUGH "passthrough"
 
 struct dxt_buffer_opts {
-	char format[16];          /* "csv", "jsonl", "passthrough" (later
-				     "parquet"); default "csv" until parquet
-				     lands */
-	enum dxt_codec codec;     /* default zstd */
+	char format[16];          /* "parquet" (default), "csv", "jsonl",
+				     "passthrough" */
+	enum dxt_codec codec;     /* default zstd; snappy: parquet only */
 	int level;                /* codec level; 0 = codec default */
 	uint64_t part_rows;       /* rotate after this many rows; default 1M */
 	uint64_t part_bytes;      /* rotate after this many raw bytes;
@@ -62,6 +61,7 @@ struct dxt_buffer_opts {
 	bool cleanup_on_success;  /* default true */
 	bool retain_on_failure;   /* default true */
 	bool fsync;               /* default true */
+	uint64_t row_group_rows;  /* parquet; 0 = the writer's default */
 };
 
 /* Fills opts with the defaults above. */

@@ -13,7 +13,8 @@
  * The dictionary is an open-addressing hash table over the PLAIN bytes of
  * its entries; a column gives it up for the rest of the row group once it
  * holds more than dict_bytes, or more than half as many entries as values
- * (checked every DICT_PROBE values): the pages written so far stay
+ * (checked every DICT_PROBE values and before each page): the pages written
+ * so far stay
  * dictionary-encoded, the current one is turned back into PLAIN values.
  */
 #include "parquet.h"
@@ -690,6 +691,12 @@ static int flush_page(struct dxt_pq_writer *w, struct pq_col *c,
 
 	if (c->page_values == 0)
 		return DXT_OK;
+	/* A dictionary that does not pay is given up before its first page
+	 * is written, so small row groups of distinct values stay PLAIN. */
+	if (c->dict_on && (c->n_dict > c->rg_values / 2 ||
+			   c->dict.len > w->o.dict_bytes) &&
+	    dict_fallback(c) != DXT_OK)
+		return oom(err);
 	memset(&h, 0, sizeof(h));
 	w->page.len = 0;
 	w->lvl.len = 0;

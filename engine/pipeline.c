@@ -53,6 +53,7 @@ static const char *const load_keys[] = {
 	NULL};
 static const char *const buffer_keys[] = {
 	"format", "compression", "level", "part_rows", "part_bytes",
+	"row_group_rows",
 	"batch_rows", "batch_bytes", "csv", "cleanup_on_success",
 	"retain_on_failure", "fsync", "location", NULL};
 static const char *const op_keys[] = {"class", "provider", "config", NULL};
@@ -63,9 +64,9 @@ static const char *const load_modes[] = {"append", "replace", "upsert",
 static const char *const on_errors[] = {"fail", "skip", NULL};
 static const char *const policies[] = {"evolve", "freeze", "discard_row",
 				       "discard_value", NULL};
-static const char *const codecs[] = {"none", "zstd", "gzip", NULL};
+static const char *const codecs[] = {"none", "zstd", "gzip", "snappy", NULL};
 static const enum dxt_codec codec_values[] = {DXT_CODEC_NONE, DXT_CODEC_ZSTD,
-					      DXT_CODEC_GZIP};
+					      DXT_CODEC_GZIP, DXT_CODEC_SNAPPY};
 
 const char *dxt_extract_mode_name(enum dxt_extract_mode m)
 {
@@ -729,11 +730,6 @@ static void buffer_format(struct vctx *v, const struct mem *mm,
 		return;
 	}
 	s = json_string_value(mm->val);
-	if (strcmp(s, "parquet") == 0 && dxt_format_find(s) == NULL) {
-		vdiag(v, mm->path, AT_VALUE(mm->m), "use csv or jsonl",
-		      "parquet is not available in this build of dxtd");
-		return;
-	}
 	if ((strcmp(s, DXT_BUFFER_PASSTHROUGH) != 0 &&
 	     dxt_format_find(s) == NULL) ||
 	    strlen(s) >= sizeof(b->format)) {
@@ -818,6 +814,9 @@ static void buffer_apply(struct vctx *v, const struct mem *blk,
 	if (member(v, blk->val, blk->path, "part_bytes", &mm) &&
 	    want_count(v, &mm, &n, true))
 		b->part_bytes = n;
+	if (member(v, blk->val, blk->path, "row_group_rows", &mm) &&
+	    want_count(v, &mm, &n, false))
+		b->row_group_rows = n;
 	if (member(v, blk->val, blk->path, "batch_rows", &mm) &&
 	    want_count(v, &mm, &n, false))
 		b->batch.max_rows = (size_t)n;
@@ -845,11 +844,19 @@ static void buffer_apply(struct vctx *v, const struct mem *blk,
 
 /* A level that the stream's codec cannot use. */
 static void buffer_check(struct vctx *v, const struct dxt_buffer_opts *b,
-			 const struct level_src *lvl)
+			 const struct level_src *lvl, const char *spath)
 {
 	int lo = 0, hi = 0;
 	const char *name = NULL;
 
+	if (b->codec == DXT_CODEC_SNAPPY &&
+	    strcmp(b->format, dxt_format_parquet.name) != 0) {
+		vdiag(v, spath, 0, 0,
+		      "use zstd, gzip or none, or format: parquet",
+		      "compression snappy applies to the parquet format only, "
+		      "not to %s", b->format);
+		return;
+	}
 	if (!lvl->set || b->level == 0)
 		return;
 	if (b->codec == DXT_CODEC_ZSTD) {
@@ -1224,7 +1231,7 @@ static void stream_parse(struct vctx *v, const struct defaults *d,
 		load_apply(v, &load_at, &s->load);
 	if (member(v, item, spath, "buffer", &buf_at))
 		buffer_apply(v, &buf_at, &s->buffer, false, NULL, &lvl);
-	buffer_check(v, &s->buffer, &lvl);
+	buffer_check(v, &s->buffer, &lvl, spath);
 
 	if (s->extract.mode == DXT_EXTRACT_INCREMENTAL &&
 	    s->extract.watermark_field == NULL)

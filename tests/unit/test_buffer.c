@@ -854,7 +854,7 @@ START_TEST(opts_defaults)
 	struct dxt_buffer_opts o;
 
 	dxt_buffer_opts_default(&o);
-	ck_assert_str_eq(o.format, "csv");
+	ck_assert_str_eq(o.format, "parquet");
 	ck_assert_int_eq(o.codec, DXT_CODEC_ZSTD);
 	ck_assert_int_eq(o.level, 0);
 	ck_assert_uint_eq(o.part_rows, 1000000);
@@ -867,9 +867,9 @@ START_TEST(opts_defaults)
 	ck_assert_ptr_eq(dxt_format_find("csv"), &dxt_format_csv);
 	ck_assert_ptr_eq(dxt_format_find("jsonl"), &dxt_format_jsonl);
 	ck_assert_ptr_null(dxt_format_find("passthrough"));
-	ck_assert_ptr_null(dxt_format_find("parquet"));
+	ck_assert_ptr_eq(dxt_format_find("parquet"), &dxt_format_parquet);
 	ck_assert_ptr_eq(dxt_format_list()[0], &dxt_format_csv);
-	ck_assert_ptr_null(dxt_format_list()[2]);
+	ck_assert_ptr_null(dxt_format_list()[3]);
 }
 END_TEST
 

@@ -227,6 +227,7 @@ START_TEST(buffer_names_the_stream)
 	ck_assert_ptr_nonnull(base);
 	snprintf(dir, sizeof(dir), "%s/orders", base);
 	dxt_buffer_opts_default(&o);
+	snprintf(o.format, sizeof(o.format), "csv");
 	o.csv.quotechar = '\0';
 	o.fsync = false;
 	ck_assert_int_eq(dxt_buffer_writer_open(dir, "orders", &o, &w, &err),
