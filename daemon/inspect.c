@@ -620,6 +620,31 @@ static int cell_str(struct table *t, const char *s)
 	return cell(t, s, strlen(s));
 }
 
+static int cell_fmt(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A cell of formatted text (numbers: short by construction). */
+static int cell_fmt(struct table *t, const char *fmt, ...)
+{
+	char buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return cell_str(t, buf);
+}
+
+/* One cell per name, for a header row. */
+static int cells(struct table *t, const char *const *names, size_t n)
+{
+	int rc = DXT_OK;
+
+	for (size_t i = 0; i < n && rc == DXT_OK; i++)
+		rc = cell_str(t, names[i]);
+	return rc;
+}
+
 static const char *cell_at(const struct table *t, size_t i)
 {
 	size_t off;
@@ -686,6 +711,9 @@ static void table_free(struct table *t)
 
 static int text_schema(struct inspect *in)
 {
+	static const char *const header[] = {
+		"column", "type", "physical", "logical", "repetition",
+	};
 	const struct dxt_pq_file_meta *fm = in->fm;
 	struct table t = { .ncols = 5 };
 	size_t widths[5] = { 0 }, f = 0;
@@ -693,11 +721,8 @@ static int text_schema(struct inspect *in)
 	int rc;
 
 	rc = put(&in->out, "\nschema\n");
-	cell_str(&t, "column");
-	cell_str(&t, "type");
-	cell_str(&t, "physical");
-	cell_str(&t, "logical");
-	rc = cell_str(&t, "repetition");
+	if (rc == DXT_OK)
+		rc = cells(&t, header, 5);
 	for (size_t i = 1; i < fm->n_schema && rc == DXT_OK; i++) {
 		const struct dxt_pq_schema_elem *e = &fm->schema[i];
 
@@ -711,11 +736,15 @@ static int text_schema(struct inspect *in)
 					      sizeof(type));
 		physical_text(e, phys, sizeof(phys));
 		logical_text(e, lt, sizeof(lt));
-		cell_str(&t, name);
-		cell_str(&t, type);
-		cell_str(&t, phys);
-		cell_str(&t, lt[0] ? lt : "-");
-		rc = cell_str(&t, repetition_name(e));
+		rc = cell_str(&t, name);
+		if (rc == DXT_OK)
+			rc = cell_str(&t, type);
+		if (rc == DXT_OK)
+			rc = cell_str(&t, phys);
+		if (rc == DXT_OK)
+			rc = cell_str(&t, lt[0] ? lt : "-");
+		if (rc == DXT_OK)
+			rc = cell_str(&t, repetition_name(e));
 	}
 	if (rc == DXT_OK)
 		rc = table_put(&t, widths, 1, &in->out);
@@ -725,6 +754,10 @@ static int text_schema(struct inspect *in)
 
 static int text_row_groups(struct inspect *in)
 {
+	static const char *const header[] = {
+		"column", "codec", "encodings", "compressed", "uncompressed",
+		"nulls", "min", "max",
+	};
 	const struct dxt_pq_file_meta *fm = in->fm;
 	struct table t = { .ncols = 8 };
 	struct dxt_buf b = { 0 };
@@ -742,14 +775,8 @@ static int text_row_groups(struct inspect *in)
 				  rg->total_compressed_size);
 		if (rc == DXT_OK)
 			rc = put(&in->out, "\n");
-		cell_str(&t, "column");
-		cell_str(&t, "codec");
-		cell_str(&t, "encodings");
-		cell_str(&t, "compressed");
-		cell_str(&t, "uncompressed");
-		cell_str(&t, "nulls");
-		cell_str(&t, "min");
-		cell_str(&t, "max");
+		if (rc == DXT_OK)
+			rc = cells(&t, header, 8);
 		for (size_t c = 0; c < rg->n_columns && rc == DXT_OK; c++) {
 			const struct dxt_pq_column_chunk *cc = &rg->columns[c];
 			const struct dxt_pq_column_meta *m = &cc->meta;
@@ -757,37 +784,33 @@ static int text_row_groups(struct inspect *in)
 			const char *codec = dxt_pq_codec_name(m->codec);
 
 			if (!cc->has_meta) {
-				b.len = 0;
-				putf(&b, "%zu", c);
-				cell(&t, (char *)b.data, b.len);
-				for (int k = 0; k < 7; k++)
+				rc = cell_fmt(&t, "%zu", c);
+				for (int k = 0; k < 7 && rc == DXT_OK; k++)
 					rc = cell_str(&t, "-");
 				continue;
 			}
 			b.len = 0;
-			put_path(&b, m);
-			cell(&t, (char *)b.data, b.len);
+			rc = put_path(&b, m);
+			if (rc == DXT_OK)
+				rc = cell(&t, (char *)b.data, b.len);
+			if (rc == DXT_OK)
+				rc = codec ? cell_str(&t, codec)
+					   : cell_fmt(&t, "%d", (int)m->codec);
 			b.len = 0;
-			if (codec)
-				put(&b, codec);
-			else
-				putf(&b, "%d", (int)m->codec);
-			cell(&t, (char *)b.data, b.len);
-			b.len = 0;
-			put_encodings(&b, m, 0);
-			cell(&t, (char *)b.data, b.len);
-			b.len = 0;
-			putf(&b, "%" PRId64, m->total_compressed_size);
-			cell(&t, (char *)b.data, b.len);
-			b.len = 0;
-			putf(&b, "%" PRId64, m->total_uncompressed_size);
-			cell(&t, (char *)b.data, b.len);
-			b.len = 0;
-			if (m->has_stats && st->has_null_count)
-				putf(&b, "%" PRId64, st->null_count);
-			else
-				put(&b, "-");
-			cell(&t, (char *)b.data, b.len);
+			if (rc == DXT_OK)
+				rc = put_encodings(&b, m, 0);
+			if (rc == DXT_OK)
+				rc = cell(&t, (char *)b.data, b.len);
+			if (rc == DXT_OK)
+				rc = cell_fmt(&t, "%" PRId64,
+					      m->total_compressed_size);
+			if (rc == DXT_OK)
+				rc = cell_fmt(&t, "%" PRId64,
+					      m->total_uncompressed_size);
+			if (rc == DXT_OK && m->has_stats && st->has_null_count)
+				rc = cell_fmt(&t, "%" PRId64, st->null_count);
+			else if (rc == DXT_OK)
+				rc = cell_str(&t, "-");
 			for (int k = 0; k < 2 && rc == DXT_OK; k++) {
 				int has = k ? st->has_max : st->has_min;
 
