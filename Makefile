@@ -192,7 +192,7 @@ $(O)/tests/fuzz_pq_read: $(O)/obj/tests/fuzz/driver.o $(O)/obj/tests/fuzz/pq_rea
 unit: all $(O)/tests/unit $(O)/tests/api_server $(O)/tests/fuzz_pq_read $(FIXTURES)
 	DXT_TEST_DATA=$(CURDIR)/tests/data DXT_BUILD=$(CURDIR)/$(O) $(O)/tests/unit
 	$(O)/tests/api_server
-	$(O)/tests/fuzz_pq_read tests/fuzz/corpus/pq_read
+	$(O)/tests/fuzz_pq_read tests/fuzz/corpus/pq_read tests/data/parquet
 
 integration: all $(TOOLS) $(FIXTURES)
 	DXT_BUILD=$(CURDIR)/$(O) sh tests/integration/run.sh

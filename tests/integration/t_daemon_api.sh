@@ -57,7 +57,7 @@ JSON
 
 	dd_expect "buffer" 200 GET "/v1/runs/$run/buffer"
 	expect_eq "buffer rows" "$(dd_j 'd["streams"][0]["rows"]')" 3
-	expect_eq "buffer format" "$(dd_j 'd["streams"][0]["format"]')" csv
+	expect_eq "buffer format" "$(dd_j 'd["streams"][0]["format"]')" parquet
 	expect_eq "buffer codec" "$(dd_j 'd["streams"][0]["compression"]')" zstd
 	expect_eq "buffer complete" "$(dd_j 'd["streams"][0]["complete"]')" True
 	expect_eq "schema" "$(dd_j '[f["type"] for f in d["streams"][0]["schema"]]')" "['int64', 'string', 'decimal(10,2)']"
