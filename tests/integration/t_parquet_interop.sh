@@ -198,6 +198,7 @@ YAML
 
 # read_damaged FILE: dxt reads FILE (a damaged Parquet file) into JSON lines.
 read_damaged() {
+	rm -rf out
 	cat >p.yaml <<YAML
 name: damaged
 source: {provider: local, path: bad}
@@ -257,7 +258,18 @@ PY
 		name=$(basename "$f")
 		read_damaged "$name"
 		case $rc in
-		0) ;;
+		0)
+			# What was read is still valid: every line a JSON
+			# object (json columns hold JSON, strings UTF-8).
+			python3 -c 'import json, sys
+for n, line in enumerate(open(sys.argv[1], "rb")):
+    try:
+        ok = isinstance(json.loads(line.decode("utf-8")), dict)
+    except ValueError as e:
+        ok = False
+    if not ok:
+        sys.exit("line %d: %s" % (n + 1, line[:300]))' out/s.jsonl >valid.txt 2>&1 ||
+				fail "$name: read without error but the output is not valid JSON lines: $(tail -c 600 valid.txt)" ;;
 		1)
 			failed=$((failed + 1))
 			json out.json 'd["error"]["message"]' >msg.txt 2>/dev/null || cat err.txt >msg.txt
