@@ -9,7 +9,12 @@ set -eu
 
 DIR=$(cd "$(dirname "$0")" && pwd)
 PKG="@duckdb/node-api"
-VERSION="1.5.6-r.1"
+# The pinned version is package.json's, so the two cannot drift apart.
+VERSION=$(sed -n 's|.*"@duckdb/node-api": *"\([^"]*\)".*|\1|p' "$DIR/package.json")
+if [ -z "$VERSION" ]; then
+	echo "interop setup: $DIR/package.json pins no version of $PKG" >&2
+	exit 1
+fi
 STAMP="$DIR/node_modules/.dxt-installed-$VERSION"
 
 [ -f "$STAMP" ] && exit 0
