@@ -280,3 +280,30 @@ YAML
 	expect_eq "exit status (replace)" "$rc" 0
 	expect_eq "files after replace" "$(ls -A out | tr '\n' ' ')" "t.parquet "
 }
+
+# A column NOT NULL in one file and nullable in another is nullable in the
+# stream: both files read.
+t_local_parquet_nullability_across_files() {
+	printf 'id,v\n1,a\n' >a.csv
+	printf 'id,v\n,b\n' >b.csv
+	cat >w.yaml <<'YAML'
+name: w
+source: {provider: local, path: .}
+target: {provider: local, path: d}
+streams:
+  - {id: a, source: {type: file, file: a.csv, schema: [{name: id, type: int64, nullable: false}]}, target: {name: ., format: parquet}}
+  - {id: b, source: {type: file, file: b.csv, schema: [{name: id, type: int64}]}, target: {name: ., format: parquet}}
+YAML
+	run_dxtd out.json err.txt run w.yaml --spool-dir spool
+	expect_eq "exit status (write)" "$rc" 0
+	cat >r.yaml <<'YAML'
+name: r
+source: {provider: local, path: d}
+target: {provider: sqlite, path: out.db}
+streams:
+  - {id: g, source: {type: glob, pattern: "*.parquet"}, target: g}
+YAML
+	run_dxtd out.json err.txt run r.yaml --spool-dir spool
+	expect_eq "exit status (read)" "$rc" 0
+	expect_eq "rows" "$(q out.db "select group_concat(coalesce(id, 'null') || v, ' ') from g")" "1a nullb"
+}
