@@ -366,7 +366,7 @@ static jptr jv_value(jptr p, jptr e, int depth)
 	return p == NULL ? NULL : jv_ws(p, e);
 }
 
-static bool jv_valid(const char *s, size_t n)
+bool dxt_json_valid(const char *s, size_t n)
 {
 	jptr e = (jptr)s + n;
 	jptr p = jv_value((jptr)s, e, 0);
@@ -1327,7 +1327,7 @@ static int append_text(struct dxt_column *c, const struct dxt_field *f,
 	int rc;
 
 	if (f->type == DXT_TYPE_JSON) {
-		if (!jv_valid(s, n))
+		if (!dxt_json_valid(s, n))
 			return type_error(why, whylen, f, s, n, PARSE_SYNTAX);
 	} else if (f->type == DXT_TYPE_STRING) {
 		bad = utf8_invalid((const unsigned char *)s,

@@ -76,6 +76,10 @@ int dxt_value_format_json(const struct dxt_column *c,
 			  const struct dxt_field *f, size_t i,
 			  struct dxt_buf *out);
 
+/* True when s[0..n) is exactly one JSON value (white space around it
+ * allowed), UTF-8 included: what a json column may hold. */
+bool dxt_json_valid(const char *s, size_t n);
+
 /* Appends `s` as a quoted, escaped JSON string to `out`. */
 int dxt_json_quote(struct dxt_buf *out, const char *s, size_t n);
 

@@ -496,6 +496,7 @@ static int skip_container(struct jp *j, char close)
 		j->ws |= skip_ws(j);
 		if (peek(j) == ',') {
 			j->p++;
+			j->ws |= skip_ws(j);
 			continue;
 		}
 		if (peek(j) == close) {

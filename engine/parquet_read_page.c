@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convert.h"
 #include "pqenc.h"
 
 /*
@@ -909,6 +910,10 @@ static int append_run(struct dxt_column *c, const uint8_t *src, size_t m,
 	return DXT_OK;
 }
 
+static int consume_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
+			  struct dxt_column *c, size_t m,
+			  struct dxt_error *err);
+
 /* True when lf's values reach the column unchanged (same width). */
 static bool identity(const struct dxt__pqr_leaf *lf)
 {
@@ -927,8 +932,70 @@ static bool identity(const struct dxt__pqr_leaf *lf)
 	}
 }
 
+/*
+ * Values a damaged or foreign file can hold but a DXT column may not: json
+ * that is not JSON, decimals with more digits than their precision. Checks
+ * the values appended to c from `first` on.
+ */
+static int check_appended(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
+			  const struct dxt_column *c, size_t first,
+			  struct dxt_error *err)
+{
+	const struct dxt_field *f = &lf->target;
+
+	if (f->type == DXT_TYPE_JSON) {
+		for (size_t i = first; i < c->length; i++) {
+			size_t n;
+			const uint8_t *p;
+
+			if (!dxt_col_is_valid(c, i))
+				continue;
+			p = dxt_col_bytes(c, i, &n);
+			if (!dxt_json_valid((const char *)p, n))
+				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+						     "entry %zu of the page is "
+						     "not valid JSON",
+						     lf->li - (c->length - i));
+		}
+	} else if (f->type == DXT_TYPE_DECIMAL) {
+		__int128 lim = 1;
+
+		for (int k = 0; k < f->precision; k++)
+			lim *= 10;
+		for (size_t i = first; i < c->length; i++) {
+			__int128 v;
+
+			if (!dxt_col_is_valid(c, i))
+				continue;
+			v = dxt_col_dec(c, i);
+			if (v >= lim || v <= -lim)
+				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+						     "entry %zu of the page has "
+						     "more than %d digits, the "
+						     "column's decimal(%d,%d) "
+						     "precision",
+						     lf->li - (c->length - i),
+						     f->precision, f->precision,
+						     f->scale);
+		}
+	}
+	return DXT_OK;
+}
+
 int dxt__pqr_consume(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		     struct dxt_column *c, size_t m, struct dxt_error *err)
+{
+	size_t first = c->length;
+	int crc = consume_values(r, lf, c, m, err);
+
+	if (crc != DXT_OK)
+		return crc;
+	return check_appended(r, lf, c, first, err);
+}
+
+static int consume_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
+			  struct dxt_column *c, size_t m,
+			  struct dxt_error *err)
 {
 	/* A page without nulls needs no look at its definition levels. */
 	const int32_t *def = lf->nvals == lf->n ? NULL : lf->def;

@@ -161,7 +161,12 @@ START_TEST(values)
 				&err), DXT_OK);
 	ck_assert_int_eq(append(&b, "{\"id\": \"42\", \"ok\": \"no\", \"doc\": 5,"
 				" \"name\": {\"a\":1}}", &err), DXT_OK);
-	ck_assert_uint_eq(b.nrows, 3);
+	/* White space after a comma inside a nested value, as Python's
+	 * json.dumps writes it. */
+	ck_assert_int_eq(append(&b, "{\"id\": 7, \"doc\": {\"a\": 1, \"b\": [1, 2]}}",
+				&err), DXT_OK);
+	ck_assert_uint_eq(b.nrows, 4);
+	ck_assert_str_eq(cell(&b, 4, 3), "{\"a\":1,\"b\":[1,2]}");
 	ck_assert_str_eq(cell(&b, 0, 0), "9223372036854775807");
 	p = dxt_col_bytes(&b.cols[1], 0, &len);
 	ck_assert_uint_eq(len, strlen("tab\there \"q\" \xc3\xa9 \xf0\x9f\x98\x80"));

@@ -880,7 +880,7 @@ START_TEST(type_mappings)
 		{ "en", DXT_PQ_BYTE_ARRAY, 0, DXT_PQ_CT_ENUM, { 0 }, { 0 },
 		  "string", { "ab", "" } },
 		{ "js", DXT_PQ_BYTE_ARRAY, 0, -1, { .kind = DXT_PQ_LT_JSON },
-		  { 0 }, "json", { "ab", "" } },
+		  { 0 }, "json", { "12", "[]" } },
 		{ "bs", DXT_PQ_BYTE_ARRAY, 0, DXT_PQ_CT_BSON, { 0 }, { 0 },
 		  "binary", { "\\x6162", "\\x" } },
 		{ "raw", DXT_PQ_BYTE_ARRAY, 0, -1, { 0 }, { 0 }, "binary",
@@ -930,6 +930,13 @@ START_TEST(type_mappings)
 				dxt_buf_append(&v, &x, 4);
 			} else if (cases[i].phys == DXT_PQ_INT64) {
 				dxt_buf_append(&v, &cases[i].raw[k], 8);
+			} else if (cases[i].phys == DXT_PQ_BYTE_ARRAY &&
+				   cases[i].lt.kind == DXT_PQ_LT_JSON) {
+				/* A json column holds JSON only. */
+				uint32_t l = 2;
+
+				dxt_buf_append(&v, &l, 4);
+				dxt_buf_append(&v, k ? "[]" : "12", 2);
 			} else if (cases[i].phys == DXT_PQ_BYTE_ARRAY) {
 				/* "ab" then an empty value; the decimal
 				 * reads 0x6162 = 24930. */
