@@ -290,7 +290,7 @@ int dxt__pg_decode(const struct dxt__pg_outcol *oc, const struct dxt_field *f,
 		return dxt_col_append_f64(c, v);
 	}
 	case DXT__PGK_NUMERIC: {
-		__int128 v;
+		__int128 v = 0;
 
 		rc = decode_numeric(f, p, n, &v, why, whylen);
 		return rc == DXT_OK ? dxt_col_append_dec(c, v) : rc;
