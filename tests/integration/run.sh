@@ -12,7 +12,9 @@ export ROOT BUILD
 export EXAMPLES="$ROOT/conf/examples"
 export FIXTURES="$BUILD/tests/fixtures"
 TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/dxt-it.XXXXXX")
-trap 'rm -rf "$TMPROOT"' EXIT INT TERM
+export TMPROOT
+. "$ROOT/tests/integration/pgserver.sh"
+trap 'pg_server_stop; rm -rf "$TMPROOT"' EXIT INT TERM
 
 . "$ROOT/tests/integration/lib.sh"
 for f in "$ROOT"/tests/integration/t_*.sh; do
