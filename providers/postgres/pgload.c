@@ -34,9 +34,11 @@
  *
  * Schema policy, applied before any row: evolve adds the data's new
  * columns (ALTER TABLE ADD COLUMN); freeze fails listing every difference;
- * discard_value leaves out the columns the table lacks. A column whose type
- * does not widen to the table's fails under every policy, naming it.
- * discard_row is refused: this loader cannot reject single rows yet.
+ * discard_value leaves out the columns the table lacks. Data of a type
+ * narrower or other than its column's (int64 data for an integer column)
+ * goes through PostgreSQL's assignment casts, which fail the load naming
+ * the value that does not fit. discard_row is refused: this loader cannot
+ * reject single rows yet.
  *
  * Idempotent loads: ctx->load_id is recorded in `_dxt_loads` (load_id text
  * PRIMARY KEY, target, rows, committed_at) in the target's schema, inside
@@ -266,12 +268,6 @@ static int match_schema(struct load *l, struct dxt_error *err)
 	if (pol == DXT_SCHEMA_FREEZE && (d.n_new > 0 || d.n_changed > 0)) {
 		rc = diff_error(l, &d, "the table differs from the data "
 				"(schema_policy freeze)", err);
-		dxt_rel_schema_diff_free(&d);
-		return rc;
-	}
-	if (d.n_changed > 0) {
-		rc = diff_error(l, &d, "a column's type cannot hold the data",
-				err);
 		dxt_rel_schema_diff_free(&d);
 		return rc;
 	}
@@ -615,7 +611,12 @@ static int load_rows(struct load *l, struct dxt_error *err)
 	if (rc == DXT_OK && replace && !l->fresh) {
 		if (sql_start(l, "DROP TABLE ") != DXT_OK ||
 		    dxt_rel_quote_name(&l->sql, &l->name, NULL) != DXT_OK ||
-		    dxt_buf_puts(&l->sql, "; ALTER TABLE ") != DXT_OK ||
+		    sql_end(l) != DXT_OK)
+			return nomem(err);
+		rc = exec(l, l->what, err);
+		if (rc != DXT_OK)
+			return rc;
+		if (sql_start(l, "ALTER TABLE ") != DXT_OK ||
 		    dxt_rel_quote_name(&l->sql, &l->name, NEW_SUFFIX) != DXT_OK ||
 		    dxt_buf_puts(&l->sql, " RENAME TO ") != DXT_OK ||
 		    dxt_rel_quote_ident(&l->sql, dxt_rel_name_table(&l->name)) !=

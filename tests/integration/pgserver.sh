@@ -37,13 +37,14 @@ pg_server_start() {
 	chown postgres:postgres "$PG_DIR"
 	chmod 755 "$PG_DIR"
 	PG_PORT=$(pg_free_port)
-	runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres \
+	# The postgres user cannot enter the test's folder: run from /.
+	(cd / && runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres \
 		-A trust --auth-host=scram-sha-256 -E UTF8 --no-locale \
-		>"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
-	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
+		>"$PG_DIR/initdb.log" 2>&1) || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+	(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
 		-l "$PG_DIR/server.log" -w -t 30 -o "-p $PG_PORT -k $PG_DIR \
 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off -c max_connections=200" start >/dev/null ||
+-c full_page_writes=off -c max_connections=200" start >/dev/null) ||
 		{ cat "$PG_DIR/server.log" >&2; return 1; }
 	pg_admin -c "CREATE ROLE dxt LOGIN SUPERUSER PASSWORD 'dxt-pw'" >/dev/null
 	echo "$PG_DIR $PG_PORT" >"$PG_STATE"
@@ -54,13 +55,13 @@ pg_server_stop() {
 	[ -s "$PG_STATE" ] || return 0
 	read -r dir port <"$PG_STATE"
 	[ -f "$dir/data/postmaster.pid" ] &&
-		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+		(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1)
 	rm -rf "$dir" "$PG_STATE"
 }
 
 # pg_admin ARGS...: psql as the superuser over the socket.
 pg_admin() {
-	psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -d "${PG_ADMIN_DB:-postgres}" \
+	PGOPTIONS="-c client_min_messages=warning" psql -h "$PG_DIR" -p "$PG_PORT" -U postgres -d "${PG_ADMIN_DB:-postgres}" \
 		-v ON_ERROR_STOP=1 -q -X "$@"
 }
 
