@@ -75,6 +75,7 @@ YAML
 		"csv->sqlite $n rows (zstd csv)" "$dt" "$bt" "$ratio" $((drss / 1024))
 	rm -f "$DATA/import.db" "$DATA/dxt.db"
 	sh "$ROOT/bench/parquet.sh" "$O" "$csv" "$n"
+	sh "$ROOT/bench/pg.sh" "$O" "$csv" "$n"
 	if [ "$n" = 1000000 ]; then
 		sh "$ROOT/bench/api.sh" "$O" "$csv" "$n"
 	fi
