@@ -248,3 +248,29 @@ YAML
 	expect_eq "rows once" "$(pg_q "select count(*), count(distinct id) from t")" "1000000|1000000"
 	dd_finish
 }
+
+t_pg_numeric_and_time_edges() {
+	pg_test_db pg_edges
+	pg_q "CREATE TABLE src (id int, n numeric(38,12), small numeric(5,4), d date, ts timestamptz);
+	INSERT INTO src VALUES
+	  (1, 0, 0, '2000-01-01', '2000-01-01 00:00:00+00'),
+	  (2, -0.000000000001, -9.9999, '1999-12-31', '1999-12-31 23:59:59.999999+00'),
+	  (3, 99999999999999999999999999.999999999999, 1.0001, '0001-01-01', '1900-06-15 12:00:00+00'),
+	  (4, -12345678901234567890.5, 0.5, '2262-04-11', '2262-04-11 23:47:16.854775+00'),
+	  (5, 10000, -0.0001, '1970-01-01', '1970-01-01 00:00:00+00');
+	CREATE TABLE bad (id int, n numeric); INSERT INTO bad VALUES (1, 1.5), (2, 'NaN');"
+	pg_pipeline edges "{provider: postgres, url: \"$PG_URL\"}" \
+		"{provider: postgres, url: \"$PG_URL\"}" \
+		"  - {id: s, source: {type: relation, relation: src}, target: dst}" >p.yaml
+	run_dxtd out.json err.txt run p.yaml --spool-dir spool
+	expect_eq "run" "$rc" 0
+	expect_eq "same values" "$(pg_q "select count(*) from (select * from src except all select * from dst) d")" 0
+	expect_eq "rows" "$(pg_q "select count(*) from dst")" 5
+	pg_pipeline nan "{provider: postgres, url: \"$PG_URL\"}" \
+		"{provider: postgres, url: \"$PG_URL\"}" \
+		"  - {id: s, source: {type: relation, relation: bad}, target: bad2}" >n.yaml
+	run_dxtd out.json err.txt run n.yaml --spool-dir spool
+	expect_eq "NaN fails" "$rc" 1
+	expect_contains "names row and column" out.json 'row 2, column \"n\": numeric NaN has no decimal value'
+	expect_eq "nothing loaded" "$(pg_q "select count(*) from pg_tables where tablename = 'bad2'")" 0
+}
