@@ -12,29 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Days and microseconds from 1970-01-01 to 2000-01-01. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_US 946684800000000LL
-
-/* pg_type OIDs (catalog/pg_type.dat); fixed across versions. */
-enum {
-	OID_BOOL = 16, OID_BYTEA = 17, OID_CHAR = 18, OID_NAME = 19,
-	OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
-	OID_OID = 26, OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
-	OID_BPCHAR = 1042, OID_VARCHAR = 1043, OID_DATE = 1082,
-	OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
-	OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802,
-};
-
 bool dxt__pg_known_oid(uint32_t oid)
 {
 	switch (oid) {
-	case OID_BOOL: case OID_BYTEA: case OID_CHAR: case OID_NAME:
-	case OID_INT8: case OID_INT2: case OID_INT4: case OID_TEXT:
-	case OID_OID: case OID_JSON: case OID_FLOAT4: case OID_FLOAT8:
-	case OID_BPCHAR: case OID_VARCHAR: case OID_DATE: case OID_TIME:
-	case OID_TIMESTAMP: case OID_TIMESTAMPTZ: case OID_NUMERIC:
-	case OID_UUID: case OID_JSONB:
+	case DXT__PG_OID_BOOL: case DXT__PG_OID_BYTEA: case DXT__PG_OID_CHAR: case DXT__PG_OID_NAME:
+	case DXT__PG_OID_INT8: case DXT__PG_OID_INT2: case DXT__PG_OID_INT4: case DXT__PG_OID_TEXT:
+	case DXT__PG_OID_OID: case DXT__PG_OID_JSON: case DXT__PG_OID_FLOAT4: case DXT__PG_OID_FLOAT8:
+	case DXT__PG_OID_BPCHAR: case DXT__PG_OID_VARCHAR: case DXT__PG_OID_DATE: case DXT__PG_OID_TIME:
+	case DXT__PG_OID_TIMESTAMP: case DXT__PG_OID_TIMESTAMPTZ: case DXT__PG_OID_NUMERIC:
+	case DXT__PG_OID_UUID: case DXT__PG_OID_JSONB:
 		return true;
 	}
 	return false;
@@ -48,35 +34,35 @@ void dxt__pg_map_type(uint32_t oid, int32_t typmod, char typtype,
 	*precision = 0;
 	*scale = 0;
 	switch (oid) {
-	case OID_BOOL:
+	case DXT__PG_OID_BOOL:
 		oc->kind = DXT__PGK_BOOL;
 		*type = DXT_TYPE_BOOL;
 		return;
-	case OID_INT2:
+	case DXT__PG_OID_INT2:
 		oc->kind = DXT__PGK_INT2;
 		*type = DXT_TYPE_INT16;
 		return;
-	case OID_INT4:
+	case DXT__PG_OID_INT4:
 		oc->kind = DXT__PGK_INT4;
 		*type = DXT_TYPE_INT32;
 		return;
-	case OID_INT8:
+	case DXT__PG_OID_INT8:
 		oc->kind = DXT__PGK_INT8;
 		*type = DXT_TYPE_INT64;
 		return;
-	case OID_OID:
+	case DXT__PG_OID_OID:
 		oc->kind = DXT__PGK_OID;
 		*type = DXT_TYPE_INT64;
 		return;
-	case OID_FLOAT4:
+	case DXT__PG_OID_FLOAT4:
 		oc->kind = DXT__PGK_FLOAT4;
 		*type = DXT_TYPE_FLOAT32;
 		return;
-	case OID_FLOAT8:
+	case DXT__PG_OID_FLOAT8:
 		oc->kind = DXT__PGK_FLOAT8;
 		*type = DXT_TYPE_FLOAT64;
 		return;
-	case OID_NUMERIC:
+	case DXT__PG_OID_NUMERIC:
 		oc->kind = DXT__PGK_NUMERIC;
 		*type = DXT_TYPE_DECIMAL;
 		if (typmod >= 4 && ((typmod - 4) >> 16) <= DXT_DECIMAL_MAX_PRECISION &&
@@ -88,43 +74,43 @@ void dxt__pg_map_type(uint32_t oid, int32_t typmod, char typtype,
 			*scale = DXT__PG_NUMERIC_SCALE;
 		}
 		return;
-	case OID_TEXT:
-	case OID_VARCHAR:
-	case OID_BPCHAR:
-	case OID_NAME:
-	case OID_CHAR:
+	case DXT__PG_OID_TEXT:
+	case DXT__PG_OID_VARCHAR:
+	case DXT__PG_OID_BPCHAR:
+	case DXT__PG_OID_NAME:
+	case DXT__PG_OID_CHAR:
 		oc->kind = DXT__PGK_TEXT;
 		*type = DXT_TYPE_STRING;
 		return;
-	case OID_JSON:
+	case DXT__PG_OID_JSON:
 		oc->kind = DXT__PGK_TEXT;
 		*type = DXT_TYPE_JSON;
 		return;
-	case OID_JSONB:
+	case DXT__PG_OID_JSONB:
 		oc->kind = DXT__PGK_JSONB;
 		*type = DXT_TYPE_JSON;
 		return;
-	case OID_BYTEA:
+	case DXT__PG_OID_BYTEA:
 		oc->kind = DXT__PGK_BYTEA;
 		*type = DXT_TYPE_BINARY;
 		return;
-	case OID_DATE:
+	case DXT__PG_OID_DATE:
 		oc->kind = DXT__PGK_DATE;
 		*type = DXT_TYPE_DATE;
 		return;
-	case OID_TIME:
+	case DXT__PG_OID_TIME:
 		oc->kind = DXT__PGK_TIME;
 		*type = DXT_TYPE_TIME;
 		return;
-	case OID_TIMESTAMP:
+	case DXT__PG_OID_TIMESTAMP:
 		oc->kind = DXT__PGK_TIMESTAMP;
 		*type = DXT_TYPE_TIMESTAMP;
 		return;
-	case OID_TIMESTAMPTZ:
+	case DXT__PG_OID_TIMESTAMPTZ:
 		oc->kind = DXT__PGK_TIMESTAMP;
 		*type = DXT_TYPE_TIMESTAMPTZ;
 		return;
-	case OID_UUID:
+	case DXT__PG_OID_UUID:
 		oc->kind = DXT__PGK_UUID;
 		*type = DXT_TYPE_UUID;
 		return;
@@ -314,7 +300,7 @@ int dxt__pg_decode(const struct dxt__pg_outcol *oc, const struct dxt_field *f,
 		if (d == INT32_MAX || d == INT32_MIN)
 			return why_set(why, whylen, "date %sinfinity has no "
 				       "DXT value", d == INT32_MIN ? "-" : "");
-		return dxt_col_append_int(c, (int64_t)d + PG_EPOCH_DAYS);
+		return dxt_col_append_int(c, (int64_t)d + DXT__PG_EPOCH_DAYS);
 	}
 	case DXT__PGK_TIME:
 		if (n != 8)
@@ -330,7 +316,7 @@ int dxt__pg_decode(const struct dxt__pg_outcol *oc, const struct dxt_field *f,
 			return why_set(why, whylen, "timestamp %sinfinity has "
 				       "no DXT value",
 				       t == INT64_MIN ? "-" : "");
-		return dxt_col_append_int(c, t + PG_EPOCH_US);
+		return dxt_col_append_int(c, t + DXT__PG_EPOCH_US);
 	}
 	case DXT__PGK_UUID:
 		if (n != 16)

@@ -40,6 +40,25 @@
 #include "engine/batch.h"
 #include "engine/types.h"
 
+/* Days and microseconds from 1970-01-01 (DXT) to 2000-01-01 (PostgreSQL's
+ * epoch for dates and timestamps). */
+#define DXT__PG_EPOCH_DAYS 10957
+#define DXT__PG_EPOCH_US 946684800000000LL
+
+/* pg_type OIDs of the built-in types (catalog/pg_type.dat); fixed across
+ * server versions. */
+enum {
+	DXT__PG_OID_BOOL = 16, DXT__PG_OID_BYTEA = 17, DXT__PG_OID_CHAR = 18,
+	DXT__PG_OID_NAME = 19, DXT__PG_OID_INT8 = 20, DXT__PG_OID_INT2 = 21,
+	DXT__PG_OID_INT4 = 23, DXT__PG_OID_TEXT = 25, DXT__PG_OID_OID = 26,
+	DXT__PG_OID_JSON = 114, DXT__PG_OID_FLOAT4 = 700,
+	DXT__PG_OID_FLOAT8 = 701, DXT__PG_OID_BPCHAR = 1042,
+	DXT__PG_OID_VARCHAR = 1043, DXT__PG_OID_DATE = 1082,
+	DXT__PG_OID_TIME = 1083, DXT__PG_OID_TIMESTAMP = 1114,
+	DXT__PG_OID_TIMESTAMPTZ = 1184, DXT__PG_OID_NUMERIC = 1700,
+	DXT__PG_OID_UUID = 2950, DXT__PG_OID_JSONB = 3802,
+};
+
 enum dxt__pg_kind {
 	DXT__PGK_BOOL = 1,
 	DXT__PGK_INT2,

@@ -6,47 +6,35 @@
  * unscaled __int128 as base-10000 digits.
  */
 #include "providers/postgres/pg.h"
+#include "providers/postgres/copyout.h"
 
 #include <string.h>
 
 #include "engine/convert.h"
 
-/* Days and microseconds from 1970-01-01 to 2000-01-01. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_US 946684800000000LL
-
-enum {
-	OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21,
-	OID_INT4 = 23, OID_TEXT = 25, OID_JSON = 114, OID_FLOAT4 = 700,
-	OID_FLOAT8 = 701, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
-	OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114,
-	OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700, OID_UUID = 2950,
-	OID_JSONB = 3802,
-};
-
 uint32_t dxt__pg_natural_oid(const struct dxt_field *f)
 {
 	switch (f->type) {
-	case DXT_TYPE_BOOL: return OID_BOOL;
+	case DXT_TYPE_BOOL: return DXT__PG_OID_BOOL;
 	case DXT_TYPE_INT8:
-	case DXT_TYPE_INT16: return OID_INT2;
-	case DXT_TYPE_INT32: return OID_INT4;
-	case DXT_TYPE_INT64: return OID_INT8;
-	case DXT_TYPE_FLOAT32: return OID_FLOAT4;
-	case DXT_TYPE_FLOAT64: return OID_FLOAT8;
-	case DXT_TYPE_DECIMAL: return OID_NUMERIC;
+	case DXT_TYPE_INT16: return DXT__PG_OID_INT2;
+	case DXT_TYPE_INT32: return DXT__PG_OID_INT4;
+	case DXT_TYPE_INT64: return DXT__PG_OID_INT8;
+	case DXT_TYPE_FLOAT32: return DXT__PG_OID_FLOAT4;
+	case DXT_TYPE_FLOAT64: return DXT__PG_OID_FLOAT8;
+	case DXT_TYPE_DECIMAL: return DXT__PG_OID_NUMERIC;
 	case DXT_TYPE_STRING:
-	case DXT_TYPE_NULL: return OID_TEXT;
-	case DXT_TYPE_BINARY: return OID_BYTEA;
-	case DXT_TYPE_JSON: return OID_JSONB;
-	case DXT_TYPE_DATE: return OID_DATE;
-	case DXT_TYPE_TIME: return OID_TIME;
-	case DXT_TYPE_TIMESTAMP: return OID_TIMESTAMP;
-	case DXT_TYPE_TIMESTAMPTZ: return OID_TIMESTAMPTZ;
-	case DXT_TYPE_UUID: return OID_UUID;
+	case DXT_TYPE_NULL: return DXT__PG_OID_TEXT;
+	case DXT_TYPE_BINARY: return DXT__PG_OID_BYTEA;
+	case DXT_TYPE_JSON: return DXT__PG_OID_JSONB;
+	case DXT_TYPE_DATE: return DXT__PG_OID_DATE;
+	case DXT_TYPE_TIME: return DXT__PG_OID_TIME;
+	case DXT_TYPE_TIMESTAMP: return DXT__PG_OID_TIMESTAMP;
+	case DXT_TYPE_TIMESTAMPTZ: return DXT__PG_OID_TIMESTAMPTZ;
+	case DXT_TYPE_UUID: return DXT__PG_OID_UUID;
 	case DXT_TYPE__COUNT: break;
 	}
-	return OID_TEXT;
+	return DXT__PG_OID_TEXT;
 }
 
 static bool is_int(enum dxt_type t)
@@ -62,23 +50,23 @@ bool dxt__pg_can_encode(const struct dxt_field *f, uint32_t oid)
 	if (oid == dxt__pg_natural_oid(f))
 		return true;
 	switch (oid) {
-	case OID_INT2:
+	case DXT__PG_OID_INT2:
 		return f->type == DXT_TYPE_INT8;
-	case OID_INT4:
+	case DXT__PG_OID_INT4:
 		return f->type == DXT_TYPE_INT8 || f->type == DXT_TYPE_INT16;
-	case OID_INT8:
+	case DXT__PG_OID_INT8:
 		return f->type == DXT_TYPE_INT8 || f->type == DXT_TYPE_INT16 ||
 		       f->type == DXT_TYPE_INT32;
-	case OID_NUMERIC:
+	case DXT__PG_OID_NUMERIC:
 		return is_int(f->type);
-	case OID_FLOAT8:
+	case DXT__PG_OID_FLOAT8:
 		return f->type == DXT_TYPE_FLOAT32;
-	case OID_TEXT:
-	case OID_VARCHAR:
-	case OID_BPCHAR:
+	case DXT__PG_OID_TEXT:
+	case DXT__PG_OID_VARCHAR:
+	case DXT__PG_OID_BPCHAR:
 		return f->type == DXT_TYPE_STRING || f->type == DXT_TYPE_JSON;
-	case OID_JSON:
-	case OID_JSONB:
+	case DXT__PG_OID_JSON:
+	case DXT__PG_OID_JSONB:
 		return f->type == DXT_TYPE_JSON;
 	}
 	return false;
@@ -233,13 +221,13 @@ int dxt__pg_copy_value(struct dxt_buf *out, const struct dxt_column *c,
 	case DXT_TYPE_INT64: {
 		int64_t v = dxt_col_int(c, i);
 
-		if (oid == OID_NUMERIC)
+		if (oid == DXT__PG_OID_NUMERIC)
 			return put_numeric(out, v, 0);
-		if (oid == OID_INT2) {
+		if (oid == DXT__PG_OID_INT2) {
 			if ((p = field(out, 2)) == NULL)
 				return DXT_ENOMEM;
 			put16(p, (uint16_t)v);
-		} else if (oid == OID_INT4) {
+		} else if (oid == DXT__PG_OID_INT4) {
 			if ((p = field(out, 4)) == NULL)
 				return DXT_ENOMEM;
 			put32(p, (uint32_t)v);
@@ -251,7 +239,7 @@ int dxt__pg_copy_value(struct dxt_buf *out, const struct dxt_column *c,
 		return DXT_OK;
 	}
 	case DXT_TYPE_FLOAT32:
-		if (oid == OID_FLOAT8) {
+		if (oid == DXT__PG_OID_FLOAT8) {
 			double d = dxt_col_f32(c, i);
 			uint64_t u;
 
@@ -286,7 +274,7 @@ int dxt__pg_copy_value(struct dxt_buf *out, const struct dxt_column *c,
 	case DXT_TYPE_JSON: {
 		size_t n;
 		const uint8_t *s = dxt_col_bytes(c, i, &n);
-		int jsonb = f->type == DXT_TYPE_JSON && oid == OID_JSONB;
+		int jsonb = f->type == DXT_TYPE_JSON && oid == DXT__PG_OID_JSONB;
 
 		if ((p = field(out, n + (size_t)jsonb)) == NULL)
 			return DXT_ENOMEM;
@@ -299,7 +287,7 @@ int dxt__pg_copy_value(struct dxt_buf *out, const struct dxt_column *c,
 	case DXT_TYPE_DATE:
 		if ((p = field(out, 4)) == NULL)
 			return DXT_ENOMEM;
-		put32(p, (uint32_t)(dxt_col_i32(c, i) - PG_EPOCH_DAYS));
+		put32(p, (uint32_t)(dxt_col_i32(c, i) - DXT__PG_EPOCH_DAYS));
 		return DXT_OK;
 	case DXT_TYPE_TIME:
 		if ((p = field(out, 8)) == NULL)
@@ -310,7 +298,7 @@ int dxt__pg_copy_value(struct dxt_buf *out, const struct dxt_column *c,
 	case DXT_TYPE_TIMESTAMPTZ:
 		if ((p = field(out, 8)) == NULL)
 			return DXT_ENOMEM;
-		put64(p, (uint64_t)(dxt_col_i64(c, i) - PG_EPOCH_US));
+		put64(p, (uint64_t)(dxt_col_i64(c, i) - DXT__PG_EPOCH_US));
 		return DXT_OK;
 	case DXT_TYPE_UUID:
 		if ((p = field(out, 16)) == NULL)
