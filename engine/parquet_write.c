@@ -107,7 +107,7 @@ void dxt_pq_write_opts_default(struct dxt_pq_write_opts *opts)
 	opts->page_version = 1;
 }
 
-/* --- schema ---------------------------------------------------------------- */
+/* --- schema --------------------------------------------------------------- */
 
 /* Bytes of the big-endian two's complement holding any p-digit value. */
 static int32_t decimal_bytes(int precision)
@@ -350,7 +350,7 @@ static int build_kv(struct dxt_pq_writer *w, const struct dxt_pq_write_opts *o,
 	return DXT_OK;
 }
 
-/* --- output ---------------------------------------------------------------- */
+/* --- output --------------------------------------------------------------- */
 
 static int put(struct dxt_pq_writer *w, const void *p, size_t n,
 	       struct dxt_error *err)
@@ -367,7 +367,7 @@ static int oom(struct dxt_error *err)
 	return dxt_error_set(err, DXT_ENOMEM, "out of memory");
 }
 
-/* --- statistics ------------------------------------------------------------ */
+/* --- statistics ----------------------------------------------------------- */
 
 static inline void stat_int(struct pq_col *c, int64_t v)
 {
@@ -504,7 +504,7 @@ static int stat_value(const struct pq_col *c, int max, uint8_t **out,
 	return DXT_OK;
 }
 
-/* --- dictionary ------------------------------------------------------------ */
+/* --- dictionary ----------------------------------------------------------- */
 
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
@@ -640,7 +640,7 @@ static int dict_fallback(struct pq_col *c)
 	return DXT_OK;
 }
 
-/* --- pages ----------------------------------------------------------------- */
+/* --- pages ---------------------------------------------------------------- */
 
 static int append_page(struct dxt_pq_writer *w, struct pq_col *c,
 		       const struct dxt_pq_page_header *h, const void *body,
@@ -766,7 +766,7 @@ static size_t page_bytes(const struct pq_col *c)
 	return c->dict_on ? c->idx.len / 2 : c->vals.len;
 }
 
-/* --- values ---------------------------------------------------------------- */
+/* --- values --------------------------------------------------------------- */
 
 /* Adds one non-null value, given as its PLAIN bytes. */
 static inline int add_plain(struct dxt_pq_writer *w, struct pq_col *c,
@@ -906,7 +906,7 @@ next:
 	return DXT_OK;
 }
 
-/* --- row groups ------------------------------------------------------------ */
+/* --- row groups ----------------------------------------------------------- */
 
 static size_t rg_estimate(const struct dxt_pq_writer *w)
 {
@@ -1072,7 +1072,7 @@ static int flush_row_group(struct dxt_pq_writer *w, struct dxt_error *err)
 	return DXT_OK;
 }
 
-/* --- API ------------------------------------------------------------------- */
+/* --- API ------------------------------------------------------------------ */
 
 int dxt_pq_writer_open(const struct dxt_schema *schema,
 		       const struct dxt_pq_write_opts *opts,

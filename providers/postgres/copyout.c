@@ -15,12 +15,27 @@
 bool dxt__pg_known_oid(uint32_t oid)
 {
 	switch (oid) {
-	case DXT__PG_OID_BOOL: case DXT__PG_OID_BYTEA: case DXT__PG_OID_CHAR: case DXT__PG_OID_NAME:
-	case DXT__PG_OID_INT8: case DXT__PG_OID_INT2: case DXT__PG_OID_INT4: case DXT__PG_OID_TEXT:
-	case DXT__PG_OID_OID: case DXT__PG_OID_JSON: case DXT__PG_OID_FLOAT4: case DXT__PG_OID_FLOAT8:
-	case DXT__PG_OID_BPCHAR: case DXT__PG_OID_VARCHAR: case DXT__PG_OID_DATE: case DXT__PG_OID_TIME:
-	case DXT__PG_OID_TIMESTAMP: case DXT__PG_OID_TIMESTAMPTZ: case DXT__PG_OID_NUMERIC:
-	case DXT__PG_OID_UUID: case DXT__PG_OID_JSONB:
+	case DXT__PG_OID_BOOL:
+	case DXT__PG_OID_BYTEA:
+	case DXT__PG_OID_CHAR:
+	case DXT__PG_OID_NAME:
+	case DXT__PG_OID_INT8:
+	case DXT__PG_OID_INT2:
+	case DXT__PG_OID_INT4:
+	case DXT__PG_OID_TEXT:
+	case DXT__PG_OID_OID:
+	case DXT__PG_OID_JSON:
+	case DXT__PG_OID_FLOAT4:
+	case DXT__PG_OID_FLOAT8:
+	case DXT__PG_OID_BPCHAR:
+	case DXT__PG_OID_VARCHAR:
+	case DXT__PG_OID_DATE:
+	case DXT__PG_OID_TIME:
+	case DXT__PG_OID_TIMESTAMP:
+	case DXT__PG_OID_TIMESTAMPTZ:
+	case DXT__PG_OID_NUMERIC:
+	case DXT__PG_OID_UUID:
+	case DXT__PG_OID_JSONB:
 		return true;
 	}
 	return false;

@@ -108,7 +108,7 @@ int dxt__pg_keys_unique(PGconn *c, const struct dxt_rel_name *name,
 /* The provider's DDL type mapper (DXT types to PostgreSQL types). */
 extern const struct dxt_rel_type_mapper dxt__pg_types;
 
-/* --- binary COPY encoding --------------------------------------------------- */
+/* --- binary COPY encoding ------------------------------------------------- */
 
 /*
  * Whether a batch column of DXT type `t` can be sent in the binary form of

@@ -189,7 +189,13 @@ int dxt__pg_connect(const struct dxt__pg_conf *conf, enum dxt_origin origin,
 		keys[n] = "dbname";
 		vals[n++] = conf->url;
 	}
-#define KV(k, v) do { if ((v) != NULL) { keys[n] = (k); vals[n++] = (v); } } while (0)
+#define KV(k, v)                                                             \
+	do {                                                                 \
+		if ((v) != NULL) {                                           \
+			keys[n] = (k);                                       \
+			vals[n++] = (v);                                     \
+		}                                                            \
+	} while (0)
 	KV("host", conf->host);
 	KV("port", conf->port);
 	if (conf->url == NULL)
@@ -260,7 +266,7 @@ int dxt__pg_exec(PGconn *c, const char *sql, enum dxt_origin origin,
 	return rc;
 }
 
-/* --- catalog ---------------------------------------------------------------- */
+/* --- catalog -------------------------------------------------------------- */
 
 static int quoted_name(const struct dxt_rel_name *name, struct dxt_buf *b)
 {
@@ -387,7 +393,7 @@ nomem:
 	return dxt_error_set(err, DXT_ENOMEM, "out of memory");
 }
 
-/* --- DDL types ---------------------------------------------------------------- */
+/* --- DDL types ------------------------------------------------------------ */
 
 static int to_native(const struct dxt_field *f, unsigned flags, char *buf,
 		     size_t len, struct dxt_error *err)
@@ -437,7 +443,7 @@ const struct dxt_rel_type_mapper dxt__pg_types = {
 	.from_native = from_native,
 };
 
-/* --- connector ---------------------------------------------------------------- */
+/* --- connector ------------------------------------------------------------ */
 
 static int pg_check(const struct dxt_op_ctx *ctx, struct dxt_error *err)
 {

@@ -101,7 +101,7 @@ static int sql_end(struct load *l)
 	return DXT_OK;
 }
 
-/* --- load records ------------------------------------------------------------- */
+/* --- load records --------------------------------------------------------- */
 
 static int loads_create(struct load *l, struct dxt_error *err)
 {
@@ -180,7 +180,7 @@ static int loads_record(struct load *l, struct dxt_error *err)
 	return rc;
 }
 
-/* --- table and schema ------------------------------------------------------- */
+/* --- table and schema ----------------------------------------------------- */
 
 static int create_table(struct load *l, struct dxt_error *err)
 {
@@ -307,7 +307,7 @@ static int column_list(struct load *l, struct dxt_buf *out)
 	return DXT_OK;
 }
 
-/* --- COPY -------------------------------------------------------------------- */
+/* --- COPY ----------------------------------------------------------------- */
 
 static int put_chunk(struct load *l, struct dxt_error *err)
 {
@@ -548,7 +548,7 @@ static int check_keys(struct load *l, struct dxt_error *err)
 			      l->what, (const char *)l->buf.data);
 }
 
-/* --- the load ------------------------------------------------------------------- */
+/* --- the load ------------------------------------------------------------- */
 
 static int load_rows(struct load *l, struct dxt_error *err)
 {
