@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/convert.h"
+
 /* Every SQL builder keeps its output NUL-terminated for client libraries. */
 static int terminate(struct dxt_buf *out)
 {
@@ -954,4 +956,20 @@ void dxt_rel_prefetch_stop(struct dxt_rel_prefetch *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->slots);
 	free(p);
+}
+
+int dxt_rel_row_json(const struct dxt_batch *b, size_t r, struct dxt_buf *out)
+{
+	if (dxt_buf_putc(out, '{') != DXT_OK)
+		return DXT_ENOMEM;
+	for (size_t j = 0; j < b->ncols; j++) {
+		const struct dxt_field *f = &b->schema->fields[j];
+
+		if ((j > 0 && dxt_buf_putc(out, ',') != DXT_OK) ||
+		    dxt_json_quote(out, f->name, strlen(f->name)) != DXT_OK ||
+		    dxt_buf_putc(out, ':') != DXT_OK ||
+		    dxt_value_format_json(&b->cols[j], f, r, out) != DXT_OK)
+			return DXT_ENOMEM;
+	}
+	return dxt_buf_putc(out, '}');
 }

@@ -249,6 +249,13 @@ int dxt_rel_schema_diff_describe(const struct dxt_rel_schema_diff *d,
 				 const struct dxt_schema *table,
 				 struct dxt_buf *out);
 
+/*
+ * Appends row r of b as a JSON object of every field ({"id": 7, "name":
+ * "x"}, values in their JSON form, convert.h): how a loader shows a row it
+ * rejects. DXT_OK or DXT_ENOMEM.
+ */
+int dxt_rel_row_json(const struct dxt_batch *b, size_t r, struct dxt_buf *out);
+
 /* --- reading ahead ------------------------------------------------------- */
 
 /*

@@ -34,11 +34,12 @@
  *
  * Schema policy, applied before any row: evolve adds the data's new
  * columns (ALTER TABLE ADD COLUMN); freeze fails listing every difference;
- * discard_value leaves out the columns the table lacks. Data of a type
- * narrower or other than its column's (int64 data for an integer column)
- * goes through PostgreSQL's assignment casts, which fail the load naming
- * the value that does not fit. discard_row is refused: this loader cannot
- * reject single rows yet.
+ * discard_value leaves out the columns the table lacks; discard_row loads
+ * only the rows whose values in those columns are all null and rejects the
+ * others to rejects.jsonl with the reason and the row as JSON. Data of a
+ * type narrower or other than its column's (int64 data for an integer
+ * column) goes through PostgreSQL's assignment casts, which fail the load
+ * naming the value that does not fit.
  *
  * Idempotent loads: ctx->load_id is recorded in `_dxt_loads` (load_id text
  * PRIMARY KEY, target, rows, committed_at) in the target's schema, inside
@@ -68,11 +69,16 @@ struct load {
 	const struct dxt_schema *data;
 	struct dxt__pg_table table;
 	int *col;                     /* per data field: table column or -1 */
+	size_t *extra;                /* discard_row: fields the table lacks */
+	size_t nextra;
+	uint64_t rejected;
+	struct dxt_buf raw;           /* a rejected row as JSON */
 	uint32_t *oid;                /* per data field: the COPY type */
 	bool stage;                   /* COPY into a temporary table first */
 	bool fresh;                   /* the table was created by this load */
 	struct dxt_buf sql, buf;
-	uint64_t rows;
+	uint64_t rows;                /* loaded */
+	uint64_t seen;                /* read from the buffer */
 };
 
 static int nomem(struct dxt_error *err)
@@ -256,13 +262,6 @@ static int match_schema(struct load *l, struct dxt_error *err)
 	enum dxt_schema_policy pol = l->ctx->load->schema_policy;
 	int rc;
 
-	if (pol == DXT_SCHEMA_DISCARD_ROW)
-		return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
-				      DXT_ORIGIN_CONFIG,
-				      "%s: schema_policy discard_row is not "
-				      "supported by the postgres loader; use "
-				      "evolve, freeze or discard_value",
-				      l->what);
 	if (dxt_rel_schema_diff(l->data, l->table.columns, false, &d) != DXT_OK)
 		return nomem(err);
 	if (pol == DXT_SCHEMA_FREEZE && (d.n_new > 0 || d.n_changed > 0)) {
@@ -282,6 +281,8 @@ static int match_schema(struct load *l, struct dxt_error *err)
 	}
 	for (size_t i = 0; i < l->data->n; i++) {
 		l->col[i] = d.table_col[i];
+		if (l->col[i] < 0 && pol == DXT_SCHEMA_DISCARD_ROW)
+			l->extra[l->nextra++] = i;
 		if (l->col[i] >= 0 &&
 		    !dxt__pg_can_encode(&l->data->fields[i],
 					l->table.oids[l->col[i]]))
@@ -320,14 +321,53 @@ static int put_chunk(struct load *l, struct dxt_error *err)
 	return DXT_OK;
 }
 
+/*
+ * discard_row: a row with a value in a field the table lacks is rejected
+ * (rejects.jsonl) instead of loaded. True when row r was.
+ */
+static int discard(struct load *l, const struct dxt_batch *b, size_t r,
+		   bool *out, struct dxt_error *err)
+{
+	const char *name = NULL;
+	char reason[320];
+
+	*out = false;
+	for (size_t k = 0; k < l->nextra && name == NULL; k++)
+		if (dxt_col_is_valid(&b->cols[l->extra[k]], r))
+			name = l->data->fields[l->extra[k]].name;
+	if (name == NULL)
+		return DXT_OK;
+	*out = true;
+	l->rejected++;
+	snprintf(reason, sizeof(reason), "column \"%s\" is not in the table "
+		 "(schema_policy discard_row)", name);
+	l->raw.len = 0;
+	if (dxt_rel_row_json(b, r, &l->raw) != DXT_OK)
+		return nomem(err);
+	return dxt_buffer_reader_reject(l->in, l->seen + r + 1, reason,
+					(const char *)l->raw.data, l->raw.len,
+					err);
+}
+
 static int copy_batch(struct load *l, const struct dxt_batch *b,
 		      struct dxt_error *err)
 {
 	int16_t nf = 0;
+	uint64_t loaded = 0;
 
 	for (size_t i = 0; i < l->data->n; i++)
 		nf += l->col[i] >= 0;
 	for (size_t r = 0; r < b->nrows; r++) {
+		if (l->nextra > 0) {
+			bool skip;
+			int rc = discard(l, b, r, &skip, err);
+
+			if (rc != DXT_OK)
+				return rc;
+			if (skip)
+				continue;
+		}
+		loaded++;
 		if (dxt__pg_copy_row(&l->buf, nf) != DXT_OK)
 			return nomem(err);
 		for (size_t i = 0; i < l->data->n; i++) {
@@ -344,7 +384,8 @@ static int copy_batch(struct load *l, const struct dxt_batch *b,
 				return rc;
 		}
 	}
-	l->rows += b->nrows;
+	l->rows += loaded;
+	l->seen += b->nrows;
 	if (l->ctx->progress != NULL)
 		atomic_fetch_add(&l->ctx->progress->rows, b->nrows);
 	return DXT_OK;
@@ -666,7 +707,8 @@ static int pg_load(const struct dxt_op_ctx *ctx, struct dxt_buffer_reader *in,
 		 l.tgt.name);
 	l.col = calloc(l.data->n + 1, sizeof(int));
 	l.oid = calloc(l.data->n + 1, sizeof(uint32_t));
-	if (l.col == NULL || l.oid == NULL) {
+	l.extra = calloc(l.data->n + 1, sizeof(size_t));
+	if (l.col == NULL || l.oid == NULL || l.extra == NULL) {
 		rc = nomem(err);
 		goto out;
 	}
@@ -691,8 +733,10 @@ static int pg_load(const struct dxt_op_ctx *ctx, struct dxt_buffer_reader *in,
 	}
 	if (rc == DXT_OK)
 		rc = dxt__pg_exec(l.c, "COMMIT", DXT_ORIGIN_TARGET, l.what, err);
-	if (rc == DXT_OK)
+	if (rc == DXT_OK) {
 		res->rows_loaded = l.rows;
+		res->rows_rejected = l.rejected;
+	}
 	else if (l.c != NULL && PQstatus(l.c) == CONNECTION_OK)
 		PQclear(PQexec(l.c, "ROLLBACK"));
 out:
@@ -704,8 +748,10 @@ out:
 	dxt__pg_table_free(&l.table);
 	dxt_buf_free(&l.sql);
 	dxt_buf_free(&l.buf);
+	dxt_buf_free(&l.raw);
 	free(l.col);
 	free(l.oid);
+	free(l.extra);
 	return rc;
 }
 

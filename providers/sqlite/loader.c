@@ -292,26 +292,6 @@ static bool row_level(int rc)
 	       primary == SQLITE_TOOBIG || primary == SQLITE_RANGE;
 }
 
-/* Row r of b as a JSON object of every field of the data, into l->raw. */
-static int row_json(struct load *l, const struct dxt_batch *b, size_t r)
-{
-	struct dxt_buf *out = &l->raw;
-
-	out->len = 0;
-	if (dxt_buf_putc(out, '{') != DXT_OK)
-		return DXT_ENOMEM;
-	for (size_t j = 0; j < b->ncols; j++) {
-		const struct dxt_field *f = &l->data->fields[j];
-
-		if ((j > 0 && dxt_buf_putc(out, ',') != DXT_OK) ||
-		    dxt_json_quote(out, f->name, strlen(f->name)) != DXT_OK ||
-		    dxt_buf_putc(out, ':') != DXT_OK ||
-		    dxt_value_format_json(&b->cols[j], f, r, out) != DXT_OK)
-			return DXT_ENOMEM;
-	}
-	return dxt_buf_putc(out, '}');
-}
-
 /*
  * Row r of b (the row-th of the load) did not go in and load.on_error is
  * skip: counts it, logs the first few, and appends it with its reason to
@@ -327,7 +307,8 @@ static int reject(struct load *l, const struct dxt_batch *b, size_t r,
 		dxt_op_log(l->ctx, DXT_LOG_WARN,
 			   "sqlite target %s: row %" PRIu64 " rejected: %s",
 			   l->what, row, reason);
-	if (row_json(l, b, r) != DXT_OK)
+	l->raw.len = 0;
+	if (dxt_rel_row_json(b, r, &l->raw) != DXT_OK)
 		return nomem(err);
 	return dxt_buffer_reader_reject(l->in, row, reason,
 					(const char *)l->raw.data, l->raw.len,

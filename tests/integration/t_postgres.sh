@@ -170,6 +170,15 @@ YAML
 	expect_contains "freeze lists" out.json 'column \"extra\" (string) is not in the table'
 	expect_eq "nothing loaded" "$(pg_q "select count(*) from t")" 2
 
+	printf 'id,v,more\n4,four,\n5,five,x\n' >c.csv
+	mk drop c.csv "{mode: append, schema_policy: discard_row}" ", {name: more, type: string}"
+	run_dxtd out.json err.txt run drop.yaml --spool-dir spool
+	expect_eq "discard_row" "$rc" 0
+	expect_eq "loaded" "$(json out.json 'd["stats"]["rows_loaded"]')" 1
+	expect_eq "rejected" "$(json out.json 'd["stats"]["rows_rejected"]')" 1
+	expect_eq "row 4 only" "$(pg_q "select string_agg(id::text, ',' order by id) from t where id > 2")" 4
+	pg_q "DELETE FROM t WHERE id = 4"
+
 	mk evo b.csv "{mode: append}" ", {name: extra, type: string}"
 	run_dxtd out.json err.txt run evo.yaml --spool-dir spool
 	expect_eq "evolve" "$rc" 0
