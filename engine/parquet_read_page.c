@@ -34,142 +34,6 @@
 #define PQR_MAX_PAGE_VALUES (1 << 24)
 #define PQR_RATIO_SLACK (1 << 20)
 
-/* --- the RLE/bit-packing hybrid ------------------------------------------- */
-
-/*
- * Writers do not agree on how the last run of an RLE/bit-packed hybrid
- * ends: DuckDB declares bit-packed runs of more groups than values remain,
- * others repeat an RLE run past the end. The reader decodes the n values it
- * needs and ignores what a run declares beyond them, as parquet-mr and
- * Arrow do, while never reading past len (pqenc's decoder, made for the
- * writer's own output, treats such runs as malformed).
- */
-
-/* Unpacks c values of bw bits from p[0..plen) (missing bytes read as 0). */
-static void unpack_bits(const uint8_t *p, size_t plen, unsigned bw,
-			uint32_t *out, size_t c)
-{
-	uint32_t mask = bw == 32 ? UINT32_MAX : ((uint32_t)1 << bw) - 1;
-	uint64_t acc = 0;
-	unsigned have = 0;
-	size_t at = 0;
-
-	if (bw == 0) {
-		memset(out, 0, c * sizeof(*out));
-		return;
-	}
-	for (size_t i = 0; i < c; i++) {
-		while (have < bw) {
-			acc |= (uint64_t)(at < plen ? p[at] : 0) << have;
-			at++;
-			have += 8;
-		}
-		out[i] = (uint32_t)acc & mask;
-		acc >>= bw;
-		have -= bw;
-	}
-}
-
-/* Decodes n values; *used is where the run holding the last one ended. */
-static int rle_decode(const uint8_t *p, size_t len, unsigned bw,
-		      uint32_t *out, size_t n, size_t *used, const char **why)
-{
-	size_t pos = 0, k = 0, vb = (bw + 7) / 8;
-
-	if (bw > 32) {
-		*why = "a bit width above 32";
-		return DXT_EPARSE;
-	}
-	while (k < n) {
-		uint64_t h = 0;
-		size_t left = n - k;
-		unsigned shift = 0;
-
-		for (;;) {
-			if (pos >= len || shift > 63) {
-				*why = "a truncated or overlong run header";
-				return DXT_EPARSE;
-			}
-			h |= (uint64_t)(p[pos] & 0x7f) << shift;
-			shift += 7;
-			if (!(p[pos++] & 0x80))
-				break;
-		}
-		if (h & 1) {
-			uint64_t groups = h >> 1, bytes;
-			size_t c, need;
-
-			if (groups == 0) {
-				*why = "an empty bit-packed run";
-				return DXT_EPARSE;
-			}
-			c = groups >= (left + 7) / 8 ? left
-						     : (size_t)groups * 8;
-			need = (c * bw + 7) / 8;
-			if (need > len - pos) {
-				*why = "a bit-packed run past the end";
-				return DXT_EPARSE;
-			}
-			unpack_bits(p + pos, len - pos, bw, out + k, c);
-			bytes = groups > len ? len : groups * bw;
-			pos += bytes < len - pos ? (size_t)bytes : len - pos;
-			k += c;
-		} else {
-			uint64_t count = h >> 1;
-			uint32_t v = 0;
-			size_t c;
-
-			if (count == 0) {
-				*why = "an empty RLE run";
-				return DXT_EPARSE;
-			}
-			if (vb > len - pos) {
-				*why = "an RLE run past the end of the data";
-				return DXT_EPARSE;
-			}
-			for (size_t i = 0; i < vb; i++)
-				v |= (uint32_t)p[pos + i] << (8 * i);
-			pos += vb;
-			if (bw < 32 && (v >> bw) != 0) {
-				*why = "an RLE value wider than its bit "
-				       "width";
-				return DXT_EPARSE;
-			}
-			c = count < left ? (size_t)count : left;
-			for (size_t i = 0; i < c; i++)
-				out[k + i] = v;
-			k += c;
-		}
-	}
-	if (used)
-		*used = pos;
-	return DXT_OK;
-}
-
-/* rle_decode() with the 4-byte length prefix of v1 levels and booleans. */
-static int rle_decode_prefixed(const uint8_t *p, size_t len, unsigned bw,
-			       uint32_t *out, size_t n, size_t *used,
-			       const char **why)
-{
-	uint32_t m;
-	int rc;
-
-	if (len < 4) {
-		*why = "a truncated 4-byte length";
-		return DXT_EPARSE;
-	}
-	m = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-	if (m > len - 4) {
-		*why = "a length past the end of the page";
-		return DXT_EPARSE;
-	}
-	rc = rle_decode(p + 4, m, bw, out, n, NULL, why);
-	if (rc == DXT_OK && used)
-		*used = 4 + (size_t)m;
-	return rc;
-}
-
 /* --- values --------------------------------------------------------------- */
 
 /*
@@ -329,7 +193,7 @@ static int decode_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 			 int enc, const uint8_t *p, size_t len, size_t nv,
 			 struct dxt_error *err)
 {
-	const char *why = "";
+	struct dxt_error e;
 	size_t used;
 	int rc;
 
@@ -362,10 +226,12 @@ static int decode_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 					     "is over 32", p[0]);
 		if (dxt__pqr_room(&lf->idx, nv * 4) != DXT_OK)
 			return dxt__pqr_prefix(r, lf, err, DXT_ENOMEM);
-		if (rle_decode(p + 1, len - 1, p[0], (uint32_t *)lf->idx.data,
-			       nv, &used, &why) != DXT_OK)
+		if (dxt_pq_rle_decode(p + 1, len - 1, p[0],
+				      (uint32_t *)lf->idx.data, nv, &used,
+				      &e) != DXT_OK)
 			return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-					     "dictionary indices: %s", why);
+					     "dictionary indices: %s",
+					     e.message);
 		return gather(r, lf, (const uint32_t *)lf->idx.data, nv, err);
 	case DXT_PQ_DELTA_BINARY_PACKED:
 		if (lf->phys != DXT_PQ_INT32 && lf->phys != DXT_PQ_INT64)
@@ -460,11 +326,11 @@ static int decode_values(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		if (dxt__pqr_room(&lf->idx, nv * 4) != DXT_OK ||
 		    dxt__pqr_room(&lf->stage, nv) != DXT_OK)
 			return dxt__pqr_prefix(r, lf, err, DXT_ENOMEM);
-		if (nv > 0 && rle_decode_prefixed(p, len, 1,
-						  (uint32_t *)lf->idx.data, nv,
-						  &used, &why) != DXT_OK)
+		if (nv > 0 && dxt_pq_rle_decode_prefixed(
+				      p, len, 1, (uint32_t *)lf->idx.data, nv,
+				      &used, &e) != DXT_OK)
 			return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-					     "RLE booleans: %s", why);
+					     "RLE booleans: %s", e.message);
 		for (size_t i = 0; i < nv; i++)
 			((bool *)lf->stage.data)[i] =
 				((const uint32_t *)lf->idx.data)[i] != 0;
@@ -534,7 +400,7 @@ static int decode_levels_v1(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 			    const uint8_t **p, size_t *len,
 			    struct dxt_error *err)
 {
-	const char *why = "";
+	struct dxt_error e;
 	size_t used;
 
 	if (enc == DXT_PQ_BIT_PACKED)
@@ -543,12 +409,13 @@ static int decode_levels_v1(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 				     "encoding are not supported");
 	if (enc != DXT_PQ_RLE)
 		return encoding_unsupported(r, lf, enc, err);
-	if (rle_decode_prefixed(*p, *len, dxt_pq_bit_width((uint64_t)max),
-				(uint32_t *)out->data, lf->n, &used,
-				&why) != DXT_OK)
+	if (dxt_pq_rle_decode_prefixed(*p, *len,
+				       dxt_pq_bit_width((uint64_t)max),
+				       (uint32_t *)out->data, lf->n, &used,
+				       &e) != DXT_OK)
 		return dxt__pqr_fail(r, lf, err, DXT_EPARSE, "%s levels: %s",
 				     out == &lf->reps ? "repetition" :
-				     "definition", why);
+				     "definition", e.message);
 	*p += used;
 	*len -= used;
 	return DXT_OK;
@@ -579,7 +446,7 @@ static int read_data_page(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 	size_t ulen = (size_t)h->uncompressed_size;
 	const uint8_t *p, *lv = raw;
 	size_t len, rl = 0, dl = 0, nv;
-	const char *why = "";
+	struct dxt_error e;
 	uint64_t limit;
 	int rc;
 
@@ -627,18 +494,21 @@ static int read_data_page(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 					     "the page's %zu bytes", rl, dl,
 					     clen);
 		if (lf->max_rep > 0 &&
-		    rle_decode(lv, rl, dxt_pq_bit_width((uint64_t)lf->max_rep),
-			       (uint32_t *)lf->reps.data, lf->n, NULL,
-			       &why) != DXT_OK)
+		    dxt_pq_rle_decode(lv, rl,
+				      dxt_pq_bit_width((uint64_t)lf->max_rep),
+				      (uint32_t *)lf->reps.data, lf->n, NULL,
+				      &e) != DXT_OK)
 			return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-					     "repetition levels: %s", why);
+					     "repetition levels: %s",
+					     e.message);
 		if (lf->max_def > 0 &&
-		    rle_decode(lv + rl, dl,
-			       dxt_pq_bit_width((uint64_t)lf->max_def),
-			       (uint32_t *)lf->defs.data, lf->n, NULL,
-			       &why) != DXT_OK)
+		    dxt_pq_rle_decode(lv + rl, dl,
+				      dxt_pq_bit_width((uint64_t)lf->max_def),
+				      (uint32_t *)lf->defs.data, lf->n, NULL,
+				      &e) != DXT_OK)
 			return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
-					     "definition levels: %s", why);
+					     "definition levels: %s",
+					     e.message);
 		p = raw + rl + dl;
 		len = clen - rl - dl;
 		if (h->data_v2.is_compressed &&

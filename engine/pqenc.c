@@ -300,17 +300,41 @@ oom:
 	return nomem(err, RLE);
 }
 
-static void unpack32(const uint8_t *base, const uint8_t *end, unsigned bw,
-		     uint32_t *out, size_t count)
+/*
+ * Unpacks c values of bw bits, LSB first, from p[0..plen) (bytes past plen
+ * read as 0: the caller checked that the values themselves are there).
+ */
+static void unpack_bits(const uint8_t *p, size_t plen, unsigned bw,
+			uint32_t *out, size_t c)
 {
+	uint32_t mask = bw == 32 ? UINT32_MAX : ((uint32_t)1 << bw) - 1;
+	uint64_t acc = 0;
+	unsigned have = 0;
+	size_t at = 0;
+
 	if (bw == 0) {
-		memset(out, 0, count * sizeof(*out));
+		memset(out, 0, c * sizeof(*out));
 		return;
 	}
-	for (size_t i = 0; i < count; i++)
-		out[i] = (uint32_t)get_bits(base, end, (uint64_t)i * bw, bw);
+	for (size_t i = 0; i < c; i++) {
+		while (have < bw) {
+			acc |= (uint64_t)(at < plen ? p[at] : 0) << have;
+			at++;
+			have += 8;
+		}
+		out[i] = (uint32_t)acc & mask;
+		acc >>= bw;
+		have -= bw;
+	}
 }
 
+/*
+ * Writers do not agree on how the last run ends: DuckDB declares bit-packed
+ * runs of more groups than values remain, others repeat an RLE run past the
+ * end. The decoder takes the n values it needs and ignores what a run
+ * declares beyond them, as parquet-mr and Arrow do, while never reading
+ * past len.
+ */
 int dxt_pq_rle_decode(const uint8_t *p, size_t len, unsigned bw, uint32_t *out,
 		      size_t n, size_t *used, struct dxt_error *err)
 {
@@ -328,34 +352,36 @@ int dxt_pq_rle_decode(const uint8_t *p, size_t len, unsigned bw, uint32_t *out,
 					  rc);
 		if (h & 1) {
 			uint64_t groups = h >> 1;
-			size_t bytes, c;
+			size_t c, need;
 
-			if (groups > (left + 7) / 8)
+			if (groups == 0)
 				return bad(err, used, at, RLE,
-					   "a bit-packed run of %" PRIu64
-					   " groups of 8 goes past the %zu "
-					   "values left to decode", groups,
-					   left);
-			bytes = (size_t)groups * bw;
-			if (bytes > len - pos)
+					   "an empty bit-packed run");
+			c = groups >= (left + 7) / 8 ? left
+						     : (size_t)groups * 8;
+			need = (c * bw + 7) / 8;
+			if (need > len - pos)
 				return bad(err, used, at, RLE,
 					   "a bit-packed run needs %zu bytes "
-					   "but %zu are left", bytes,
+					   "but %zu are left", need,
 					   len - pos);
-			c = (size_t)groups * 8 < left ? (size_t)groups * 8
-						       : left;
-			unpack32(p + pos, p + pos + bytes, bw, out + k, c);
-			pos += bytes;
+			unpack_bits(p + pos, len - pos, bw, out + k, c);
+			/* The run's declared bytes, as far as they exist. */
+			if (groups > (len - pos) / (bw ? bw : 1) + 1)
+				pos = len;
+			else
+				pos += (size_t)groups * bw < len - pos
+					       ? (size_t)groups * bw
+					       : len - pos;
 			k += c;
 		} else {
 			uint64_t count = h >> 1;
 			uint32_t val = 0;
+			size_t c;
 
-			if (count > left)
+			if (count == 0)
 				return bad(err, used, at, RLE,
-					   "an RLE run of %" PRIu64 " values "
-					   "goes past the %zu values left to "
-					   "decode", count, left);
+					   "an empty RLE run");
 			if (vb > len - pos)
 				return bad(err, used, at, RLE,
 					   "an RLE run's value is cut off by "
@@ -367,9 +393,10 @@ int dxt_pq_rle_decode(const uint8_t *p, size_t len, unsigned bw, uint32_t *out,
 					   "RLE value %" PRIu32 " does not fit "
 					   "in bit width %u", val, bw);
 			pos += vb;
-			for (size_t j = 0; j < count; j++)
+			c = count < left ? (size_t)count : left;
+			for (size_t j = 0; j < c; j++)
 				out[k + j] = val;
-			k += (size_t)count;
+			k += c;
 		}
 	}
 	if (used != NULL)

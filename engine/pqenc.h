@@ -50,11 +50,13 @@ int dxt_pq_rle_encode(struct dxt_buf *out, const uint32_t *v, size_t n,
 
 /*
  * Decodes n values of `bw` bits (0..32) from runs in p[0..len) into out[0..n).
- * Runs that would produce more than n values (an RLE run longer than what is
- * left, bit-packed groups beyond the group holding value n), data that ends
- * before n values, RLE values wider than bw, a bw above 32 and malformed
- * run headers are DXT_EPARSE. Bytes after the run holding value n are not
- * read; `*used` says where that run ended.
+ * A last run that declares more values than are left (an RLE run longer
+ * than what is left, bit-packed groups beyond the group holding value n:
+ * writers pad differently) gives the values needed and the rest is ignored.
+ * Data that ends before n values, empty runs, RLE values wider than bw, a bw
+ * above 32 and malformed run headers are DXT_EPARSE. Bytes after the run
+ * holding value n are not read; `*used` says where that run ended (or len,
+ * when its declared bytes go past the data).
  */
 int dxt_pq_rle_decode(const uint8_t *p, size_t len, unsigned bw, uint32_t *out,
 		      size_t n, size_t *used, struct dxt_error *err);

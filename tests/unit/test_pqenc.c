@@ -212,6 +212,37 @@ START_TEST(rle_damage)
 }
 END_TEST
 
+/* Writers pad the last run: the values needed are taken, the rest
+ * ignored, and nothing past the data is read. */
+START_TEST(rle_padded_last_runs)
+{
+	/* Bit-packed, bw 1: a run of 4 groups (header 4 << 1 | 1 = 9) of
+	 * which only the first 10 values are wanted. */
+	static const uint8_t packed[] = { 9, 0xff, 0x02, 0, 0 };
+	/* RLE run of 50 sevens (header 100) when 3 are wanted. */
+	static const uint8_t rle[] = { 100, 7 };
+	uint32_t out[10];
+	size_t used;
+
+	ck_assert_int_eq(dxt_pq_rle_decode(packed, sizeof(packed), 1, out, 10,
+					   &used, NULL), DXT_OK);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(out[i], 1);
+	ck_assert_uint_eq(out[8], 0);
+	ck_assert_uint_eq(out[9], 1);
+	/* The run declares 4 bytes; only 4 follow the header. */
+	ck_assert_uint_eq(used, 5);
+	ck_assert_int_eq(dxt_pq_rle_decode(rle, sizeof(rle), 3, out, 3, &used,
+					   NULL), DXT_OK);
+	ck_assert_uint_eq(out[0], 7);
+	ck_assert_uint_eq(out[2], 7);
+	ck_assert_uint_eq(used, 2);
+	/* The values themselves must be there. */
+	ck_assert_int_eq(dxt_pq_rle_decode(packed, 2, 1, out, 10, &used, NULL),
+			 DXT_EPARSE);
+}
+END_TEST
+
 Suite *dxt_test_pqenc(void)
 {
 	Suite *s = suite_create("pqenc");
@@ -223,6 +254,7 @@ Suite *dxt_test_pqenc(void)
 	tcase_add_test(tc, delta_round_trip_and_damage);
 	tcase_add_test(tc, byte_arrays_bss_bool);
 	tcase_add_test(tc, rle_damage);
+	tcase_add_test(tc, rle_padded_last_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
