@@ -71,9 +71,10 @@ deps:
 	@sh scripts/deps.sh
 
 # What `make check` needs beyond the build: a PostgreSQL 15 server for the
-# postgres provider's tests, Node.js and npm for the DuckDB interop tests.
+# postgres provider's tests (openssl makes its TLS certificate), Node.js and
+# npm for the DuckDB interop tests.
 check-deps:
-	@DXT_DEPS_NODE=1 sh scripts/deps.sh postgresql-15
+	@DXT_DEPS_NODE=1 sh scripts/deps.sh postgresql-15 openssl
 
 $(O)/obj/engine/%.o: engine/%.c
 	@mkdir -p $(@D)

@@ -14,6 +14,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=$ROOT/bench/data
 TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/dxt-pgbench.XXXXXX")
 export TMPROOT
+PG_TLS=0 # figures for copying, not for ciphers
 . "$ROOT/tests/integration/pgserver.sh"
 trap 'pg_server_stop; rm -rf "$TMPROOT"' EXIT INT TERM
 sh "$ROOT/scripts/deps.sh" pgloader postgresql-15 >/dev/null

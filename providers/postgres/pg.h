@@ -15,7 +15,9 @@
  *
  * The fields override what the url says. Every connection sets
  * application_name=dxtd, so a DBA sees dxt's sessions in pg_stat_activity.
- * Passwords never appear in messages.
+ * Passwords never appear in messages. An unknown sslmode is a config
+ * error; a refused connection (credentials, pg_hba.conf, the server's
+ * certificate) is terminal, any other failure to connect transient.
  *
  * Everything here runs on the calling operator's thread; a connection is
  * never shared.

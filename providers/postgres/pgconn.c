@@ -68,6 +68,18 @@ static void url_where(const char *url, char *buf, size_t len)
 	snprintf(buf, len, "postgres %.*s", (int)n, at + 1);
 }
 
+static bool known_sslmode(const char *mode)
+{
+	static const char *const modes[] = { "disable", "allow", "prefer",
+					     "require", "verify-ca",
+					     "verify-full", NULL };
+
+	for (size_t i = 0; modes[i] != NULL; i++)
+		if (strcmp(mode, modes[i]) == 0)
+			return true;
+	return false;
+}
+
 int dxt__pg_conf_parse(const json_t *config, struct dxt__pg_conf *conf,
 		       struct dxt_error *err)
 {
@@ -108,6 +120,13 @@ int dxt__pg_conf_parse(const json_t *config, struct dxt__pg_conf *conf,
 				      "(postgresql://user:password@host:5432/"
 				      "db) or database (with host, port, "
 				      "user, password)");
+	if (conf->sslmode != NULL && !known_sslmode(conf->sslmode))
+		return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
+				      DXT_ORIGIN_CONFIG,
+				      "postgres connection: sslmode \"%s\" is "
+				      "not one of disable, allow, prefer, "
+				      "require, verify-ca, verify-full",
+				      conf->sslmode);
 	if (conf->url != NULL && strncmp(conf->url, "postgresql://", 13) != 0 &&
 	    strncmp(conf->url, "postgres://", 11) != 0)
 		return dxt_error_setc(err, DXT_ECONFIG, DXT_TERMINAL,
@@ -177,6 +196,22 @@ int dxt__pg_error(struct dxt_error *err, PGconn *c, const PGresult *res,
 			      origin, "%s: %s", ctx, msg);
 }
 
+/* Whether a failed connection is refused for a reason a retry cannot
+ * change: credentials, a missing database or role, pg_hba.conf, or the
+ * server's certificate (unverifiable, wrong host, missing CA file). */
+static bool refused(const char *msg)
+{
+	static const char *const words[] = {
+		"password", "does not exist", "pg_hba.conf", "certificate",
+		"SSL is not enabled", "sslmode value", NULL
+	};
+
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strstr(msg, words[i]) != NULL)
+			return true;
+	return false;
+}
+
 int dxt__pg_connect(const struct dxt__pg_conf *conf, enum dxt_origin origin,
 		    PGconn **out, struct dxt_error *err)
 {
@@ -221,8 +256,7 @@ int dxt__pg_connect(const struct dxt__pg_conf *conf, enum dxt_origin origin,
 	if (PQstatus(c) != CONNECTION_OK) {
 		char msg[768];
 		const char *m = PQerrorMessage(c);
-		bool auth = strstr(m, "password") != NULL ||
-			    strstr(m, "does not exist") != NULL;
+		bool auth = refused(m);
 
 		one_line(m, msg, sizeof(msg));
 		PQfinish(c);

@@ -9,7 +9,13 @@
 # then takes a database of its own with pg_test_db. pg_server_stop (run.sh's
 # exit trap) stops the server and removes the folder.
 #
-# Needs the Debian package postgresql-15 (`make check` installs it) and
+# The server also speaks TLS with a throwaway self-signed certificate for
+# 127.0.0.1 ($PG_DIR/tls/ca.crt); the role dxt_tls may log in over TLS only
+# (pg_hba.conf rejects it without), so a test can tell TLS was used.
+# PG_TLS=0 leaves TLS off (the benchmarks: clients of a TLS server encrypt
+# by default, and the figures measure copying, not ciphers).
+#
+# Needs the Debian packages postgresql-15 and openssl (`make check` installs it) and
 # root, since the server must run as `postgres`.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -41,14 +47,44 @@ pg_server_start() {
 	(cd / && runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres \
 		-A trust --auth-host=scram-sha-256 -E UTF8 --no-locale \
 		>"$PG_DIR/initdb.log" 2>&1) || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+	pg_tls_opts=""
+	if [ "${PG_TLS:-1}" = 1 ]; then
+		pg_tls_setup || return 1
+		pg_tls_opts="-c ssl=on -c ssl_cert_file=$PG_DIR/tls/server.crt \
+-c ssl_key_file=$PG_DIR/tls/server.key"
+	fi
 	(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
 		-l "$PG_DIR/server.log" -w -t 30 -o "-p $PG_PORT -k $PG_DIR \
 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off -c max_connections=200" start >/dev/null) ||
+-c full_page_writes=off -c max_connections=200 $pg_tls_opts" start >/dev/null) ||
 		{ cat "$PG_DIR/server.log" >&2; return 1; }
-	pg_admin -c "CREATE ROLE dxt LOGIN SUPERUSER PASSWORD 'dxt-pw'" >/dev/null
+	pg_admin -c "CREATE ROLE dxt LOGIN SUPERUSER PASSWORD 'dxt-pw'" \
+		-c "CREATE ROLE dxt_tls LOGIN SUPERUSER PASSWORD 'dxt-pw'" >/dev/null
 	echo "$PG_DIR $PG_PORT" >"$PG_STATE"
 	export PG_DIR PG_PORT
+}
+
+# pg_tls_setup: the server's key and self-signed certificate (also its own
+# CA, ca.crt), another certificate no server uses (other-ca.crt), and the
+# pg_hba.conf line that keeps dxt_tls off plain connections.
+pg_tls_setup() {
+	local t=$PG_DIR/tls
+	mkdir -p "$t"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$t/server.key" -out "$t/server.crt" 2>"$t/openssl.log" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -days 2 -subj /CN=elsewhere \
+			-keyout "$t/other.key" -out "$t/other-ca.crt" 2>>"$t/openssl.log" ||
+		{ cat "$t/openssl.log" >&2; return 1; }
+	cp "$t/server.crt" "$t/ca.crt"
+	chown -R postgres:postgres "$t"
+	chmod 600 "$t/server.key"
+	{
+		echo "hostnossl all dxt_tls 127.0.0.1/32 reject"
+		cat "$PG_DIR/data/pg_hba.conf"
+	} >"$t/hba" && cat "$t/hba" >"$PG_DIR/data/pg_hba.conf"
 }
 
 pg_server_stop() {

@@ -283,3 +283,48 @@ t_pg_numeric_and_time_edges() {
 	expect_contains "names row and column" out.json 'row 2, column \"n\": numeric NaN has no decimal value'
 	expect_eq "nothing loaded" "$(pg_q "select count(*) from pg_tables where tablename = 'bad2'")" 0
 }
+
+t_pg_tls_modes_and_certificates() {
+	pg_test_db pg_tls
+	pg_q "CREATE TABLE src (id int, v text); INSERT INTO src VALUES (1, 'a'), (2, 'b');"
+	tls_url="postgresql://dxt_tls:dxt-pw@127.0.0.1:$PG_PORT/$PG_DB"
+	# tls_pipeline FILE EXTRA: pg -> pg as dxt_tls, which pg_hba.conf
+	# admits over TLS only, with EXTRA connection fields.
+	tls_pipeline() {
+		pg_pipeline tls "{provider: postgres, url: \"$tls_url\", $2}" \
+			"{provider: postgres, url: \"$tls_url\", $2}" \
+			"  - {id: s, source: {type: relation, relation: src}, target: dst}" >"$1"
+	}
+	tls_pipeline ok.yaml "sslmode: verify-full, sslrootcert: $PG_DIR/tls/ca.crt"
+	run_dxtd out.json err.txt run ok.yaml --spool-dir spool
+	expect_eq "verify-full with the right CA" "$rc" 0
+	expect_eq "rows over TLS" "$(pg_q "select string_agg(v, ',' order by id) from dst")" "a,b"
+
+	tls_pipeline off.yaml "sslmode: disable"
+	run_dxtd out.json err.txt run off.yaml --spool-dir spool
+	expect_eq "plain connection refused" "$rc" 1
+	expect_contains "hba says no encryption" out.json "no encryption"
+	expect_contains "terminal" out.json '"class": "terminal"'
+
+	tls_pipeline wrong.yaml "sslmode: verify-ca, sslrootcert: $PG_DIR/tls/other-ca.crt"
+	run_dxtd out.json err.txt run wrong.yaml --spool-dir spool
+	expect_eq "unknown CA refused" "$rc" 1
+	expect_contains "certificate named" out.json "certificate verify failed"
+	expect_contains "not retried as transient" out.json '"class": "terminal"'
+
+	sed "s|127.0.0.1:|localhost:|g" ok.yaml >host.yaml
+	run_dxtd out.json err.txt run host.yaml --spool-dir spool
+	expect_eq "host name mismatch refused" "$rc" 1
+	expect_contains "mismatch named" out.json 'does not match host name \"localhost\"'
+
+	tls_pipeline nofile.yaml "sslmode: verify-full, sslrootcert: $PWD/missing.crt"
+	run_dxtd out.json err.txt run nofile.yaml --spool-dir spool
+	expect_eq "missing CA file" "$rc" 1
+	expect_contains "file named" out.json "missing.crt"
+
+	tls_pipeline bad.yaml "sslmode: sometimes"
+	run_dxtd out.json err.txt run bad.yaml --spool-dir spool
+	expect_eq "unknown sslmode" "$rc" 1
+	expect_contains "modes listed" out.json 'sslmode \"sometimes\" is not one of disable, allow, prefer, require, verify-ca, verify-full'
+	expect_eq "the target stays as it was" "$(pg_q "select count(*) from dst")" 2
+}
