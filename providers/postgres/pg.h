@@ -133,6 +133,8 @@ int dxt__pg_copy_row(struct dxt_buf *out, int16_t nfields);
  */
 int dxt__pg_copy_value(struct dxt_buf *out, const struct dxt_column *c,
 		       const struct dxt_field *f, size_t i, uint32_t oid);
+/* Appends a non-null int8 field. */
+int dxt__pg_copy_int8(struct dxt_buf *out, int64_t v);
 /* Appends the trailer. */
 int dxt__pg_copy_end(struct dxt_buf *out);
 

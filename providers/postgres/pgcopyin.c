@@ -122,6 +122,16 @@ int dxt__pg_copy_row(struct dxt_buf *out, int16_t nfields)
 	return dxt_buf_append(out, b, 2);
 }
 
+int dxt__pg_copy_int8(struct dxt_buf *out, int64_t v)
+{
+	uint8_t *p = field(out, 8);
+
+	if (p == NULL)
+		return DXT_ENOMEM;
+	put64(p, (uint64_t)v);
+	return DXT_OK;
+}
+
 int dxt__pg_copy_end(struct dxt_buf *out)
 {
 	return dxt__pg_copy_row(out, -1);

@@ -30,7 +30,12 @@
  * Values travel in COPY's binary format, encoded straight from the batch
  * columns (pg.h). A column whose type is not the one the data would create
  * (text data into an integer column, say) goes through a temporary table of
- * the data's types and PostgreSQL's assignment casts instead.
+ * the data's types and PostgreSQL's casts instead (see needs_cast()). Each
+ * staged row carries its row number in the stream's buffer (column
+ * "__dxt_row"): when the INSERT from the staging table fails on a value (a
+ * cast, a constraint, a key repeated in the data), the loader searches for
+ * the first row that fails (name_failing_row()) and names it, with its
+ * values.
  *
  * Schema policy, applied before any row: evolve adds the data's new
  * columns (ALTER TABLE ADD COLUMN); freeze fails listing every difference;
@@ -52,9 +57,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/postgres/copyout.h"
+
 #define LOADS_TABLE "_dxt_loads"
 #define NEW_SUFFIX "__dxt_new"
 #define STAGE_TABLE "dxt_stage"
+#define ROW_COLUMN "\"__dxt_row\""
 #define COPY_CHUNK (1u << 20)
 
 struct load {
@@ -308,6 +316,61 @@ static int column_list(struct load *l, struct dxt_buf *out)
 	return DXT_OK;
 }
 
+/*
+ * Whether staged values of data field i need an explicit CAST into their
+ * column: the staging column has another type, and the column is not a
+ * string or bit type. Assignment casts do not exist from text to most
+ * types (text into an integer column), and an explicit cast parses the text
+ * with the column type's input function, as COPY would. Into string and bit
+ * types an explicit cast would silently cut a value that is too long, so
+ * those keep the assignment cast, which fails instead.
+ */
+static bool needs_cast(const struct load *l, size_t i)
+{
+	uint32_t oid = l->table.oids[l->col[i]];
+
+	switch (oid) {
+	case DXT__PG_OID_TEXT:
+	case DXT__PG_OID_VARCHAR:
+	case DXT__PG_OID_BPCHAR:
+	case DXT__PG_OID_NAME:
+	case DXT__PG_OID_CHAR:
+	case DXT__PG_OID_BIT:
+	case DXT__PG_OID_VARBIT:
+		return false;
+	default:
+		return oid != dxt__pg_natural_oid(&l->data->fields[i]) &&
+		       l->table.columns->fields[l->col[i]].native != NULL;
+	}
+}
+
+/* Appends the SELECT list that takes the staged values into the table's
+ * columns: "a", CAST("b" AS integer), ... */
+static int select_list(struct load *l, struct dxt_buf *out)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < l->data->n; i++) {
+		bool cast;
+
+		if (l->col[i] < 0)
+			continue;
+		cast = needs_cast(l, i);
+		if ((!first && dxt_buf_puts(out, ", ") != DXT_OK) ||
+		    (cast && dxt_buf_puts(out, "CAST(") != DXT_OK) ||
+		    dxt_rel_quote_ident(out, l->data->fields[i].name) !=
+			    DXT_OK ||
+		    (cast && (dxt_buf_puts(out, " AS ") != DXT_OK ||
+			      dxt_buf_puts(out, l->table.columns
+							->fields[l->col[i]]
+							.native) != DXT_OK ||
+			      dxt_buf_putc(out, ')') != DXT_OK)))
+			return DXT_ENOMEM;
+		first = false;
+	}
+	return DXT_OK;
+}
+
 /* --- COPY ----------------------------------------------------------------- */
 
 static int put_chunk(struct load *l, struct dxt_error *err)
@@ -357,6 +420,7 @@ static int copy_batch(struct load *l, const struct dxt_batch *b,
 
 	for (size_t i = 0; i < l->data->n; i++)
 		nf += l->col[i] >= 0;
+	nf += l->stage;
 	for (size_t r = 0; r < b->nrows; r++) {
 		if (l->nextra > 0) {
 			bool skip;
@@ -378,6 +442,10 @@ static int copy_batch(struct load *l, const struct dxt_batch *b,
 					       l->oid[i]) != DXT_OK)
 				return nomem(err);
 		}
+		if (l->stage && dxt__pg_copy_int8(&l->buf, (int64_t)(l->seen +
+								  r + 1)) !=
+					DXT_OK)
+			return nomem(err);
 		if (l->buf.len >= COPY_CHUNK) {
 			int rc = put_chunk(l, err);
 			if (rc != DXT_OK)
@@ -403,6 +471,7 @@ static int copy_all(struct load *l, const char *dest, struct dxt_error *err)
 	    dxt_buf_puts(&l->sql, dest) != DXT_OK ||
 	    dxt_buf_puts(&l->sql, " (") != DXT_OK ||
 	    column_list(l, &l->sql) != DXT_OK ||
+	    (l->stage && dxt_buf_puts(&l->sql, ", " ROW_COLUMN) != DXT_OK) ||
 	    dxt_buf_puts(&l->sql, ") FROM STDIN (FORMAT binary)") != DXT_OK ||
 	    sql_end(l) != DXT_OK)
 		return nomem(err);
@@ -479,16 +548,19 @@ static int create_stage(struct load *l, struct dxt_error *err)
 	rc = dxt_rel_create_table_sql(&l->sql, &st, NULL, s, skip,
 				      &dxt__pg_types, NULL, 0, err);
 	if (rc == DXT_OK) {
-		/* CREATE TABLE "dxt_stage" -> CREATE TEMP TABLE ... */
+		/* CREATE TABLE "dxt_stage" (...) -> CREATE TEMP TABLE
+		 * "dxt_stage" (..., "__dxt_row" int8) ON COMMIT DROP */
 		static const char pre[] = "CREATE TABLE ";
 		struct dxt_buf t = {0};
 
-		if (l->sql.len < sizeof(pre) - 1 ||
+		if (l->sql.len < sizeof(pre) ||
 		    memcmp(l->sql.data, pre, sizeof(pre) - 1) != 0 ||
+		    l->sql.data[l->sql.len - 1] != ')' ||
 		    dxt_buf_puts(&t, "CREATE TEMP TABLE ") != DXT_OK ||
 		    dxt_buf_append(&t, l->sql.data + sizeof(pre) - 1,
-				   l->sql.len - (sizeof(pre) - 1)) != DXT_OK ||
-		    dxt_buf_puts(&t, " ON COMMIT DROP") != DXT_OK) {
+				   l->sql.len - sizeof(pre)) != DXT_OK ||
+		    dxt_buf_puts(&t, ", " ROW_COLUMN " int8) ON COMMIT DROP") !=
+			    DXT_OK) {
 			dxt_buf_free(&t);
 			rc = nomem(err);
 			goto out;
@@ -505,9 +577,11 @@ out:
 	return rc;
 }
 
-/* INSERT INTO dest (cols) SELECT cols FROM stage [ON CONFLICT ...]. */
-static int insert_from_stage(struct load *l, const char *dest,
-			     struct dxt_error *err)
+/*
+ * l->sql = INSERT INTO dest (cols) SELECT cols FROM stage [WHERE row
+ * BETWEEN $1 AND $2] [ON CONFLICT ...]; the WHERE clause when `range`.
+ */
+static int insert_sql(struct load *l, const char *dest, bool range)
 {
 	const struct dxt_load_opts *lo = l->ctx->load;
 	bool upsert = lo->mode == DXT_LOAD_UPSERT;
@@ -517,21 +591,23 @@ static int insert_from_stage(struct load *l, const char *dest,
 	    dxt_buf_puts(&l->sql, " (") != DXT_OK ||
 	    column_list(l, &l->sql) != DXT_OK ||
 	    dxt_buf_puts(&l->sql, ") SELECT ") != DXT_OK ||
-	    column_list(l, &l->sql) != DXT_OK ||
-	    dxt_buf_puts(&l->sql, " FROM " STAGE_TABLE) != DXT_OK)
-		return nomem(err);
+	    select_list(l, &l->sql) != DXT_OK ||
+	    dxt_buf_puts(&l->sql, " FROM " STAGE_TABLE) != DXT_OK ||
+	    (range && dxt_buf_puts(&l->sql, " WHERE " ROW_COLUMN
+						" BETWEEN $1 AND $2") != DXT_OK))
+		return DXT_ENOMEM;
 	if (upsert) {
 		bool any = false;
 
 		if (dxt_buf_puts(&l->sql, " ON CONFLICT (") != DXT_OK)
-			return nomem(err);
+			return DXT_ENOMEM;
 		for (size_t k = 0; k < lo->n_upsert_keys; k++)
 			if ((k > 0 && dxt_buf_puts(&l->sql, ", ") != DXT_OK) ||
 			    dxt_rel_quote_ident(&l->sql, lo->upsert_keys[k]) !=
 				    DXT_OK)
-				return nomem(err);
+				return DXT_ENOMEM;
 		if (dxt_buf_puts(&l->sql, ") DO UPDATE SET ") != DXT_OK)
-			return nomem(err);
+			return DXT_ENOMEM;
 		for (size_t i = 0; i < l->data->n; i++) {
 			const char *n = l->data->fields[i].name;
 			bool key = false;
@@ -546,7 +622,7 @@ static int insert_from_stage(struct load *l, const char *dest,
 			    dxt_rel_quote_ident(&l->sql, n) != DXT_OK ||
 			    dxt_buf_puts(&l->sql, " = EXCLUDED.") != DXT_OK ||
 			    dxt_rel_quote_ident(&l->sql, n) != DXT_OK)
-				return nomem(err);
+				return DXT_ENOMEM;
 			any = true;
 		}
 		if (!any) {
@@ -554,12 +630,173 @@ static int insert_from_stage(struct load *l, const char *dest,
 			char *p = strstr((char *)l->sql.data, ") DO UPDATE SET ");
 			l->sql.len = (size_t)(p - (char *)l->sql.data);
 			if (dxt_buf_puts(&l->sql, ") DO NOTHING") != DXT_OK)
-				return nomem(err);
+				return DXT_ENOMEM;
 		}
 	}
-	if (sql_end(l) != DXT_OK)
+	return sql_end(l);
+}
+
+/* Whether a statement failed on the data: a value, a constraint, a key
+ * the data repeats (SQLSTATE classes 21, 22, 23). */
+static bool data_error(const PGresult *res)
+{
+	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return st != NULL && (strncmp(st, "21", 2) == 0 ||
+			      strncmp(st, "22", 2) == 0 ||
+			      strncmp(st, "23", 2) == 0);
+}
+
+/* Runs a statement that returns no rows: 0, or -1 when it fails. */
+static int run(struct load *l, const char *sql)
+{
+	PGresult *res = PQexec(l->c, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Inserts the staged buffer rows first..last (l->sql, insert_sql() with
+ * `range`) under the savepoint dxt_probe, kept when it succeeds and `keep`
+ * is set, rolled back otherwise. 0: it succeeded; 1: it failed with
+ * SQLSTATE `state`; -1: anything else.
+ */
+static int insert_range(struct load *l, uint64_t first, uint64_t last,
+			const char *state, bool keep)
+{
+	char a[24], b[24];
+	const char *param[2] = {a, b};
+	PGresult *res;
+	int f;
+
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)first);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)last);
+	if (run(l, "SAVEPOINT dxt_probe") != 0)
+		return -1;
+	res = PQexecParams(l->c, (const char *)l->sql.data, 2, NULL, param,
+			   NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		f = 0;
+	} else {
+		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		f = st != NULL && strcmp(st, state) == 0 ? 1 : -1;
+	}
+	PQclear(res);
+	if (run(l, f == 0 && keep ? "RELEASE SAVEPOINT dxt_probe"
+				  : "ROLLBACK TO SAVEPOINT dxt_probe") != 0)
+		return -1;
+	return f;
+}
+
+/*
+ * After the INSERT from the staging table failed on the data with SQLSTATE
+ * `state`: finds the first buffer row whose insert fails the same way and
+ * adds it, with its values, to err's message. Leaves err as it is when the
+ * search cannot finish (a lost connection, say).
+ *
+ * Rows go in again in order, a chunk at a time, each kept when it goes in
+ * (a row can fail on an earlier one: a repeated key); the chunk that fails
+ * is then bisected, each half tried and rolled back. That costs about one
+ * more load up to the failing row, where bisecting whole prefixes would
+ * cost twenty. All of it is rolled back with the load's transaction.
+ */
+static void name_failing_row(struct load *l, const char *dest,
+			     const char *state, struct dxt_error *err)
+{
+	uint64_t chunk = l->seen / 32 > 4096 ? l->seen / 32 : 4096;
+	uint64_t first = 1, lo, hi = 0;
+	char n[24];
+	const char *param[1] = {n};
+	PGresult *res;
+
+	if (run(l, "ROLLBACK TO SAVEPOINT dxt_insert") != 0 ||
+	    run(l, "CREATE INDEX ON " STAGE_TABLE " (" ROW_COLUMN ")") != 0 ||
+	    insert_sql(l, dest, true) != DXT_OK)
+		return;
+	while (first <= l->seen && hi == 0) {
+		uint64_t last = l->seen - first < chunk ? l->seen
+							 : first + chunk - 1;
+		int f = insert_range(l, first, last, state, true);
+
+		if (f < 0)
+			return;
+		if (f == 0) {
+			first = last + 1;
+			continue;
+		}
+		/* first..hi fails, first..lo-1 does not: bisect. */
+		lo = first;
+		hi = last;
+		while (lo < hi) {
+			uint64_t mid = lo + (hi - lo) / 2;
+
+			f = insert_range(l, first, mid, state, false);
+			if (f < 0)
+				return;
+			if (f)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	if (hi == 0)
+		return;
+	/* The row's values, as JSON: SELECT row_to_json(s) FROM (SELECT
+	 * cols FROM stage WHERE row = $1) s. */
+	if (sql_start(l, "SELECT left(row_to_json(s)::text, 300) FROM "
+			 "(SELECT ") != DXT_OK ||
+	    column_list(l, &l->sql) != DXT_OK ||
+	    dxt_buf_puts(&l->sql, " FROM " STAGE_TABLE " WHERE " ROW_COLUMN
+				  " = $1) s") != DXT_OK ||
+	    sql_end(l) != DXT_OK)
+		return;
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)hi);
+	res = PQexecParams(l->c, (const char *)l->sql.data, 1, NULL, param,
+			   NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		char msg[DXT_ERROR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s (row %llu of the stream: %s)",
+			 err->message, (unsigned long long)hi,
+			 PQgetvalue(res, 0, 0));
+		memcpy(err->message, msg, sizeof(err->message));
+	}
+	PQclear(res);
+}
+
+/* INSERTs the staged rows into dest (quoted, NUL-terminated). */
+static int insert_from_stage(struct load *l, const char *dest,
+			     struct dxt_error *err)
+{
+	PGresult *res;
+	int rc;
+
+	if (sql_start(l, "SAVEPOINT dxt_insert") != DXT_OK ||
+	    sql_end(l) != DXT_OK)
 		return nomem(err);
-	return exec(l, l->what, err);
+	rc = exec(l, l->what, err);
+	if (rc != DXT_OK)
+		return rc;
+	if (insert_sql(l, dest, false) != DXT_OK)
+		return nomem(err);
+	res = PQexec(l->c, (const char *)l->sql.data);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		return DXT_OK;
+	}
+	rc = dxt__pg_error(err, l->c, res, DXT_ORIGIN_TARGET, "%s", l->what);
+	if (data_error(res) && err != NULL) {
+		char state[6];
+
+		snprintf(state, sizeof(state), "%s",
+			 PQresultErrorField(res, PG_DIAG_SQLSTATE));
+		name_failing_row(l, dest, state, err);
+	}
+	PQclear(res);
+	return rc;
 }
 
 static int check_keys(struct load *l, struct dxt_error *err)

@@ -202,6 +202,49 @@ YAML
 	expect_contains "names the row" out.json "line 2"
 	expect_eq "nothing loaded" "$(pg_q "select count(*) from t")" 0
 
+	# Through the staging table (text data into an integer column, and
+	# upserts): the error names the first row that fails, with its values,
+	# counting rows that discard_row skipped.
+	pg_q "CREATE TABLE n (id int PRIMARY KEY, q int CHECK (q < 100), v varchar(3));"
+	printf 'id,q,v,x\n1,5,a,\n2,6,b,skip me\n3,7,c,\n4,oops,d,\n5,8,e,\n' >n.csv
+	cat >n.yaml <<YAML
+name: stage
+source: {provider: local, path: .}
+target: {provider: postgres, url: "$PG_URL"}
+streams:
+  - {id: s, source: {type: file, file: n.csv, schema: [{name: id, type: int32}, {name: q, type: string}, {name: v, type: string}, {name: x, type: string}]}, target: n, load: {mode: append, schema_policy: discard_row}}
+YAML
+	run_dxtd out.json err.txt run n.yaml --spool-dir spool
+	expect_eq "cast fails" "$rc" 1
+	expect_contains "value named" out.json 'invalid input syntax for type integer: \"oops\"'
+	expect_contains "row named" out.json 'row 4 of the stream: {\"id\":4,\"q\":\"oops\",\"v\":\"d\"}'
+	expect_eq "nothing loaded" "$(pg_q "select count(*) from n")" 0
+
+	printf 'id,q,v\n1,5,a\n2,6,b\n3,700,c\n' >c.csv
+	sed "s|file: n.csv|file: c.csv|; s|, {name: x, type: string}||; s|mode: append, schema_policy: discard_row|mode: upsert, upsert_keys: [id]|" n.yaml >c.yaml
+	run_dxtd out.json err.txt run c.yaml --spool-dir spool
+	expect_eq "check fails" "$rc" 1
+	expect_contains "constraint named" out.json 'violates check constraint \"n_q_check\"'
+	expect_contains "upsert row named" out.json 'row 3 of the stream: {\"id\":3,\"q\":\"700\",\"v\":\"c\"}'
+	expect_eq "nothing upserted" "$(pg_q "select count(*) from n")" 0
+
+	printf 'id,q,v\n1,5,a\n2,6,b\n1,7,c\n' >d.csv
+	sed "s|file: c.csv|file: d.csv|" c.yaml >d.yaml
+	run_dxtd out.json err.txt run d.yaml --spool-dir spool
+	expect_eq "key repeated" "$rc" 1
+	expect_contains "second time" out.json "cannot affect row a second time"
+	expect_contains "repeat named" out.json 'row 3 of the stream: {\"id\":1,'
+	expect_eq "still nothing" "$(pg_q "select count(*) from n")" 0
+
+	# Text into integer, date and inet columns parses as COPY would.
+	pg_q "ALTER TABLE n ADD COLUMN d date, ADD COLUMN ip inet;"
+	printf 'id,q,v,d,ip\n1,5,a,2024-02-29,10.1.2.3\n2,-6,bc,1999-01-01,::1\n' >g.csv
+	sed "s|file: c.csv|file: g.csv|; s|{name: v, type: string}|{name: v, type: string}, {name: d, type: string}, {name: ip, type: string}|" c.yaml >g.yaml
+	run_dxtd out.json err.txt run g.yaml --spool-dir spool
+	expect_eq "text parsed into typed columns" "$rc" 0
+	expect_eq "values" "$(pg_q "select string_agg(id || ' ' || q || ' ' || v || ' ' || d || ' ' || ip, ',' order by id) from n")" \
+		"1 5 a 2024-02-29 10.1.2.3/32,2 -6 bc 1999-01-01 ::1/128"
+
 	sed "s|dxt-pw|wrong-secret|" p.yaml >w.yaml
 	run_dxtd out.json err.txt run w.yaml --spool-dir spool
 	expect_eq "bad password" "$rc" 1
