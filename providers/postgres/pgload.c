@@ -81,6 +81,7 @@ struct load {
 	size_t nextra;
 	uint64_t rejected;
 	struct dxt_buf raw;           /* a rejected row as JSON */
+	struct dxt_buf skipped;       /* uint64_t: stream rows rejected */
 	uint32_t *oid;                /* per data field: the COPY type */
 	bool stage;                   /* COPY into a temporary table first */
 	bool fresh;                   /* the table was created by this load */
@@ -405,7 +406,9 @@ static int discard(struct load *l, const struct dxt_batch *b, size_t r,
 	snprintf(reason, sizeof(reason), "column \"%s\" is not in the table "
 		 "(schema_policy discard_row)", name);
 	l->raw.len = 0;
-	if (dxt_rel_row_json(b, r, &l->raw) != DXT_OK)
+	if (dxt_buf_append(&l->skipped, &(uint64_t){l->seen + r + 1},
+			   sizeof(uint64_t)) != DXT_OK ||
+	    dxt_rel_row_json(b, r, &l->raw) != DXT_OK)
 		return nomem(err);
 	return dxt_buffer_reader_reject(l->in, l->seen + r + 1, reason,
 					(const char *)l->raw.data, l->raw.len,
@@ -457,6 +460,30 @@ static int copy_batch(struct load *l, const struct dxt_batch *b,
 	if (l->ctx->progress != NULL)
 		atomic_fetch_add(&l->ctx->progress->rows, b->nrows);
 	return DXT_OK;
+}
+
+/*
+ * A failed COPY's context names the line of the COPY data ("COPY t, line
+ * 7, column v: ..."); adds the stream row it is, which differs when
+ * discard_row left rows out.
+ */
+static void name_copy_row(struct load *l, const PGresult *res,
+			  struct dxt_error *err)
+{
+	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *p = ctx ? strstr(ctx, ", line ") : NULL;
+	const uint64_t *skip = (const uint64_t *)l->skipped.data;
+	size_t nskip = l->skipped.len / sizeof(uint64_t);
+	unsigned long long line;
+	char msg[DXT_ERROR_MSG_MAX];
+
+	if (p == NULL || err == NULL || sscanf(p, ", line %llu", &line) != 1)
+		return;
+	for (size_t i = 0; i < nskip && skip[i] <= line; i++)
+		line++;
+	snprintf(msg, sizeof(msg), "%s (row %llu of the stream)",
+		 err->message, line);
+	memcpy(err->message, msg, sizeof(err->message));
 }
 
 /* COPYs every staged row into `dest` (quoted, NUL-terminated). */
@@ -512,9 +539,12 @@ static int copy_all(struct load *l, const char *dest, struct dxt_error *err)
 		rc = dxt__pg_error(err, l->c, NULL, DXT_ORIGIN_TARGET,
 				   "%s: ending COPY", l->what);
 	while ((res = PQgetResult(l->c)) != NULL) {
-		if (rc == DXT_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		if (rc == DXT_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
 			rc = dxt__pg_error(err, l->c, res, DXT_ORIGIN_TARGET,
 					   "%s", l->what);
+			if (!l->stage)
+				name_copy_row(l, res, err);
+		}
 		PQclear(res);
 	}
 	if (rc == DXT_OK && PQstatus(l->c) == CONNECTION_BAD)
@@ -986,6 +1016,7 @@ out:
 	dxt_buf_free(&l.sql);
 	dxt_buf_free(&l.buf);
 	dxt_buf_free(&l.raw);
+	dxt_buf_free(&l.skipped);
 	free(l.col);
 	free(l.oid);
 	free(l.extra);

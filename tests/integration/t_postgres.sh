@@ -200,7 +200,17 @@ YAML
 	expect_eq "too long" "$rc" 1
 	expect_contains "names the value" out.json "value too long for type character varying(3)"
 	expect_contains "names the row" out.json "line 2"
+	expect_contains "names the stream row" out.json "(row 2 of the stream)"
 	expect_eq "nothing loaded" "$(pg_q "select count(*) from t")" 0
+
+	# Rows discard_row leaves out do not shift the row named.
+	printf 'id,v,x\n1,abc,\n2,ab,skip me\n3,toolong,\n' >s.csv
+	sed "s|file: a.csv|file: s.csv|; s|{name: v, type: string}|{name: v, type: string}, {name: x, type: string}|; s|mode: append|mode: append, schema_policy: discard_row|" p.yaml >s.yaml
+	run_dxtd out.json err.txt run s.yaml --spool-dir spool
+	expect_eq "too long after a discard" "$rc" 1
+	expect_contains "COPY's line" out.json "line 2, column v"
+	expect_contains "stream row" out.json "(row 3 of the stream)"
+	expect_eq "still nothing loaded" "$(pg_q "select count(*) from t")" 0
 
 	# Through the staging table (text data into an integer column, and
 	# upserts): the error names the first row that fails, with its values,
