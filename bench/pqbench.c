@@ -1,7 +1,7 @@
 /*
  * pqbench.c - times the Parquet writer and reader on the benchmark data.
  *
- *   pqbench write DATA.csv OUT.parquet [CODEC [LEVEL]]
+ *   pqbench write DATA.csv OUT.parquet [CODEC [LEVEL [crc]]]   (crc: page CRCs)
  *   pqbench read FILE.parquet
  *
  * `write` parses the CSV written by `gen` into batches held in memory
@@ -108,6 +108,7 @@ static int do_write(int argc, char **argv, struct dxt_error *err)
 			: DXT_PQ_ZSTD;
 	if (argc > 5)
 		o.level = atoi(argv[5]);
+	o.page_crc = argc > 6 && strcmp(argv[6], "crc") == 0;
 	out = fopen(argv[3], "wb");
 	if (out == NULL)
 		return dxt_error_set(err, DXT_EIO, "%s: cannot create", argv[3]);
@@ -171,7 +172,7 @@ int main(int argc, char **argv)
 		rc = do_read(argv, &err);
 	} else {
 		fprintf(stderr, "usage: pqbench write DATA.csv OUT.parquet "
-				"[CODEC [LEVEL]]\n       pqbench read "
+				"[CODEC [LEVEL [crc]]]\n       pqbench read "
 				"FILE.parquet\n");
 		return 2;
 	}

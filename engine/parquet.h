@@ -94,6 +94,8 @@ struct dxt_pq_write_opts {
 	bool no_dictionary;       /* false = dictionary where it pays */
 	size_t dict_bytes;        /* 0 = DXT_PQ_DEFAULT_DICT_BYTES */
 	int page_version;         /* 1 (default when 0) or 2 */
+	bool page_crc;            /* a CRC-32 of each page in its header; the
+				     reader checks any it finds */
 	/* Key/value metadata added to the footer; both NULL-terminated lists
 	 * of equal length, or NULL. Copied at open. */
 	const char *const *kv_keys;

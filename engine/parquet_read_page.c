@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "convert.h"
 #include "pqenc.h"
@@ -665,6 +666,19 @@ int dxt__pqr_ensure(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 					     (int)h.compressed_size);
 		lf->pos += used + (size_t)h.compressed_size;
 		at += used;
+		if (h.has_crc) {
+			uint32_t got = (uint32_t)crc32_z(0, at,
+						 (size_t)h.compressed_size);
+
+			if (got != (uint32_t)h.crc)
+				return dxt__pqr_fail(r, lf, err, DXT_EPARSE,
+						     "the page's CRC-32 is "
+						     "%08x, its bytes give "
+						     "%08x: the file is "
+						     "damaged",
+						     (unsigned)(uint32_t)h.crc,
+						     (unsigned)got);
+		}
 		switch (h.type) {
 		case DXT_PQ_DICTIONARY_PAGE:
 			rc = read_dictionary(r, lf, &h, at, err);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "operator.h"
 #include "pqcodec.h"
@@ -646,6 +647,16 @@ static int append_page(struct dxt_pq_writer *w, struct pq_col *c,
 		       const struct dxt_pq_page_header *h, const void *body,
 		       size_t n, struct dxt_buf *dst)
 {
+	struct dxt_pq_page_header crc_h;
+
+	if (w->o.page_crc) {
+		/* Over the page as stored, header excluded (levels too, in
+		 * a v2 page). */
+		crc_h = *h;
+		crc_h.has_crc = 1;
+		crc_h.crc = (int32_t)crc32_z(0, body, n);
+		h = &crc_h;
+	}
 	w->hdr.len = 0;
 	if (dxt_pq_page_header_write(&w->hdr, h) != DXT_OK)
 		return DXT_ENOMEM;

@@ -4,7 +4,8 @@
  *
  *   target: {name: out/orders, format: jsonl, compression: gzip}
  *   target: {name: out/orders, format: parquet, compression: snappy,
- *            row_group_rows: 100000, dictionary: false, page_version: 2}
+ *            row_group_rows: 100000, dictionary: false, page_version: 2,
+ *            page_crc: true}
  *
  * The target names a folder below the connection's path. The stream's rows
  * go to `<stream>.csv` (or .jsonl, plus .gz / .zst when compressed, or
@@ -55,12 +56,12 @@ static int cfg_error(struct dxt_error *err, const char *msg, const char *key)
 static const char *const target_keys[] = {
 	"name", "path", "options", "format", "compression", "level",
 	"file_name", "rows_per_file", "row_group_rows", "dictionary",
-	"page_version", NULL
+	"page_version", "page_crc", NULL
 };
 
 /* The options only a Parquet target takes. */
 static const char *const parquet_keys[] = {
-	"row_group_rows", "dictionary", "page_version", NULL
+	"row_group_rows", "dictionary", "page_version", "page_crc", NULL
 };
 
 static bool is_target_key(const char *key)
@@ -99,8 +100,8 @@ static int target_dir(const json_t *target, const char *base, char *dir,
 
 /*
  * Reads the Parquet options of a target (merged into `m`): compression
- * (the page codec, zstd by default), row_group_rows, dictionary and
- * page_version. The level is read with the other formats'.
+ * (the page codec, zstd by default), row_group_rows, dictionary,
+ * page_version and page_crc. The level is read with the other formats'.
  */
 static int parse_parquet(const json_t *m, struct ltarget *t,
 			 struct dxt_error *err)
@@ -160,6 +161,13 @@ static int parse_parquet(const json_t *m, struct ltarget *t,
 					 "page_version");
 		t->pq.page_version = (int)json_integer_value(v);
 	}
+	v = json_object_get(m, "page_crc");
+	if (v != NULL) {
+		if (!json_is_boolean(v))
+			return cfg_error(err, "target.%s: expected true or "
+					 "false", "page_crc");
+		t->pq.page_crc = json_is_true(v);
+	}
 	return DXT_OK;
 }
 
@@ -196,8 +204,8 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 					 "name, path, format, compression, "
 					 "level, file_name, rows_per_file, "
 					 "options, the CSV options and, for "
-					 "Parquet, row_group_rows, dictionary "
-					 "and page_version)", key);
+					 "Parquet, row_group_rows, dictionary, "
+					 "page_version and page_crc)", key);
 		}
 		if (strcmp(key, "options") != 0 && strcmp(key, "name") != 0 &&
 		    strcmp(key, "path") != 0)
@@ -212,8 +220,8 @@ static int parse_target(const struct dxt_op_ctx *ctx, const char *base,
 					 "(allowed: format, compression, level, "
 					 "file_name, rows_per_file, the CSV "
 					 "options and, for Parquet, "
-					 "row_group_rows, dictionary and "
-					 "page_version)", key);
+					 "row_group_rows, dictionary, "
+					 "page_version and page_crc)", key);
 		}
 		json_object_set(m, key, v);
 	}

@@ -2,7 +2,8 @@
  * test_parquet_write.c - the Parquet writer: every DXT type with and without
  * nulls, each codec, dictionary on and off (and the fallback to PLAIN),
  * pages v1 and v2, several row groups; the footer's schema, encodings and
- * statistics; values read back through the reader. DuckDB reading these
+ * statistics; page CRCs written and checked; values read back through the
+ * reader. DuckDB reading these
  * files is tested in tests/integration/t_parquet_interop.sh.
  */
 #include <check.h>
@@ -10,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "engine/convert.h"
 #include "engine/operator.h"
 #include "engine/parquet.h"
+#include "engine/parquet_meta.h"
 
 static char tmpdir[64];
 
@@ -305,6 +308,80 @@ START_TEST(every_type_each_codec_and_page_version)
 }
 END_TEST
 
+/* The whole file at path, in a buffer the caller frees. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	p = malloc(*len);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fread(p, 1, *len, f), *len);
+	fclose(f);
+	return p;
+}
+
+START_TEST(page_crc_written_and_checked)
+{
+	struct dxt_schema *s = all_types();
+
+	for (int v = 1; v <= 2; v++) {
+		struct dxt_pq_write_opts o;
+		struct dxt_pq_page_header h;
+		struct dxt_pq_reader *r;
+		struct dxt_batch b;
+		struct dxt_batch_limits lim = { .max_rows = 1000 };
+		struct dxt_error err;
+		char name[32];
+		const char *path;
+		uint8_t *p;
+		size_t len, used;
+		long n;
+		FILE *f;
+
+		dxt_pq_write_opts_default(&o);
+		o.codec = DXT_PQ_UNCOMPRESSED;
+		o.page_version = v;
+		o.page_crc = true;
+		snprintf(name, sizeof(name), "crc%d.parquet", v);
+		path = write_file(name, s, &o, 3000);
+		check_values(path, s, 3000);
+
+		/* The first page's header holds the CRC-32 of its bytes. */
+		p = slurp(path, &len);
+		ck_assert_int_eq(dxt_pq_page_header_read(p + 4, len - 4, "page",
+							 &h, &used, &err),
+				 DXT_OK);
+		ck_assert_int_eq(h.has_crc, 1);
+		ck_assert_uint_eq((uint32_t)h.crc,
+				  (uint32_t)crc32(0, p + 4 + used,
+						  (uInt)h.compressed_size));
+
+		/* One flipped bit in it fails the read, naming the CRC. */
+		p[4 + used + (size_t)h.compressed_size / 2] ^= 0x10;
+		f = fopen(path, "wb");
+		ck_assert_uint_eq(fwrite(p, 1, len, f), len);
+		fclose(f);
+		free(p);
+		ck_assert_int_eq(dxt_pq_reader_open(path, s, &r, &err), DXT_OK);
+		ck_assert_int_eq(dxt_batch_init(&b, s), DXT_OK);
+		while ((n = dxt_pq_reader_read(r, &b, &lim, &err)) > 0)
+			dxt_batch_reset(&b);
+		ck_assert_int_lt(n, 0);
+		ck_assert_msg(strstr(err.message, "CRC-32") != NULL &&
+			      strstr(err.message, "damaged") != NULL, "%s",
+			      err.message);
+		dxt_batch_release(&b);
+		dxt_pq_reader_close(r);
+	}
+	dxt_schema_destroy(s);
+}
+END_TEST
+
 START_TEST(footer_schema_encodings_and_stats)
 {
 	struct dxt_schema *s = all_types();
@@ -513,6 +590,7 @@ Suite *dxt_test_parquet_write(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, every_type_each_codec_and_page_version);
 	tcase_add_test(tc, footer_schema_encodings_and_stats);
+	tcase_add_test(tc, page_crc_written_and_checked);
 	tcase_add_test(tc, row_groups_bounded_by_bytes);
 	tcase_add_test(tc, dictionary_outgrowing_its_bound_falls_back);
 	tcase_add_test(tc, bad_options_and_nulls_in_required_columns);
