@@ -204,6 +204,10 @@ YAML
 	expect_contains "key" msg.txt "target.page_version"
 	expect_contains "allowed" msg.txt "1 or 2"
 
+	target_with "format: parquet, page_crc: 3"
+	[ "$rc" -ne 0 ] || fail "page_crc 3 accepted"
+	expect_contains "page_crc" msg.txt "target.page_crc: expected true or false"
+
 	target_with "format: parquet, dictionary: maybe"
 	[ "$rc" -ne 0 ] || fail "dictionary: maybe accepted"
 	expect_contains "key" msg.txt "target.dictionary"
