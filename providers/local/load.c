@@ -98,6 +98,20 @@ static int target_dir(const json_t *target, const char *base, char *dir,
 			       err);
 }
 
+/* A true/false option of the target, when `m` has it. */
+static int opt_bool(const json_t *m, const char *key, bool *out,
+		    struct dxt_error *err)
+{
+	const json_t *v = json_object_get(m, key);
+
+	if (v == NULL)
+		return DXT_OK;
+	if (!json_is_boolean(v))
+		return cfg_error(err, "target.%s: expected true or false", key);
+	*out = json_is_true(v);
+	return DXT_OK;
+}
+
 /*
  * Reads the Parquet options of a target (merged into `m`): compression
  * (the page codec, zstd by default), row_group_rows, dictionary,
@@ -117,6 +131,8 @@ static int parse_parquet(const json_t *m, struct ltarget *t,
 		{"zstd", DXT_PQ_ZSTD},
 	};
 	const json_t *v;
+	bool dict = !t->pq.no_dictionary;
+	int rc;
 
 	v = json_object_get(m, "compression");
 	if (v != NULL) {
@@ -145,13 +161,10 @@ static int parse_parquet(const json_t *m, struct ltarget *t,
 					 "row_group_rows");
 		t->pq.row_group_rows = (size_t)json_integer_value(v);
 	}
-	v = json_object_get(m, "dictionary");
-	if (v != NULL) {
-		if (!json_is_boolean(v))
-			return cfg_error(err, "target.%s: expected true or "
-					 "false", "dictionary");
-		t->pq.no_dictionary = json_is_false(v);
-	}
+	rc = opt_bool(m, "dictionary", &dict, err);
+	if (rc != DXT_OK)
+		return rc;
+	t->pq.no_dictionary = !dict;
 	v = json_object_get(m, "page_version");
 	if (v != NULL) {
 		if (!json_is_integer(v) || (json_integer_value(v) != 1 &&
@@ -161,14 +174,7 @@ static int parse_parquet(const json_t *m, struct ltarget *t,
 					 "page_version");
 		t->pq.page_version = (int)json_integer_value(v);
 	}
-	v = json_object_get(m, "page_crc");
-	if (v != NULL) {
-		if (!json_is_boolean(v))
-			return cfg_error(err, "target.%s: expected true or "
-					 "false", "page_crc");
-		t->pq.page_crc = json_is_true(v);
-	}
-	return DXT_OK;
+	return opt_bool(m, "page_crc", &t->pq.page_crc, err);
 }
 
 static int parse_target(const struct dxt_op_ctx *ctx, const char *base,

@@ -224,27 +224,27 @@ target: {provider: postgres, url: "$PG_URL"}
 streams:
   - {id: s, source: {type: file, file: n.csv, schema: [{name: id, type: int32}, {name: q, type: string}, {name: v, type: string}, {name: x, type: string}]}, target: n, load: {mode: append, schema_policy: discard_row}}
 YAML
-	run_dxtd out.json err.txt run n.yaml --spool-dir spool
-	expect_eq "cast fails" "$rc" 1
-	expect_contains "value named" out.json 'invalid input syntax for type integer: \"oops\"'
-	expect_contains "row named" out.json 'row 4 of the stream: {\"id\":4,\"q\":\"oops\",\"v\":\"d\"}'
-	expect_eq "nothing loaded" "$(pg_q "select count(*) from n")" 0
+	# stage_fails YAML WHAT MESSAGE ROW: the run fails naming MESSAGE and
+	# ROW, and table n stays empty.
+	stage_fails() {
+		run_dxtd out.json err.txt run "$1" --spool-dir spool
+		expect_eq "$2: fails" "$rc" 1
+		expect_contains "$2: message" out.json "$3"
+		expect_contains "$2: row" out.json "$4"
+		expect_eq "$2: nothing loaded" "$(pg_q "select count(*) from n")" 0
+	}
+	stage_fails n.yaml "cast" 'invalid input syntax for type integer: \"oops\"' \
+		'row 4 of the stream: {\"id\":4,\"q\":\"oops\",\"v\":\"d\"}'
 
 	printf 'id,q,v\n1,5,a\n2,6,b\n3,700,c\n' >c.csv
 	sed "s|file: n.csv|file: c.csv|; s|, {name: x, type: string}||; s|mode: append, schema_policy: discard_row|mode: upsert, upsert_keys: [id]|" n.yaml >c.yaml
-	run_dxtd out.json err.txt run c.yaml --spool-dir spool
-	expect_eq "check fails" "$rc" 1
-	expect_contains "constraint named" out.json 'violates check constraint \"n_q_check\"'
-	expect_contains "upsert row named" out.json 'row 3 of the stream: {\"id\":3,\"q\":\"700\",\"v\":\"c\"}'
-	expect_eq "nothing upserted" "$(pg_q "select count(*) from n")" 0
+	stage_fails c.yaml "check constraint" 'violates check constraint \"n_q_check\"' \
+		'row 3 of the stream: {\"id\":3,\"q\":\"700\",\"v\":\"c\"}'
 
 	printf 'id,q,v\n1,5,a\n2,6,b\n1,7,c\n' >d.csv
 	sed "s|file: c.csv|file: d.csv|" c.yaml >d.yaml
-	run_dxtd out.json err.txt run d.yaml --spool-dir spool
-	expect_eq "key repeated" "$rc" 1
-	expect_contains "second time" out.json "cannot affect row a second time"
-	expect_contains "repeat named" out.json 'row 3 of the stream: {\"id\":1,'
-	expect_eq "still nothing" "$(pg_q "select count(*) from n")" 0
+	stage_fails d.yaml "key repeated" "cannot affect row a second time" \
+		'row 3 of the stream: {\"id\":1,'
 
 	# Text into integer, date and inet columns parses as COPY would.
 	pg_q "ALTER TABLE n ADD COLUMN d date, ADD COLUMN ip inet;"
