@@ -381,3 +381,38 @@ t_pg_tls_modes_and_certificates() {
 	expect_contains "modes listed" out.json 'sslmode \"sometimes\" is not one of disable, allow, prefer, require, verify-ca, verify-full'
 	expect_eq "the target stays as it was" "$(pg_q "select count(*) from dst")" 2
 }
+
+t_pg_timeouts() {
+	pg_test_db pg_timeouts
+	pg_pipeline slow "{provider: postgres, url: \"$PG_URL\", statement_timeout: 300}" \
+		"{provider: sqlite, path: out.db}" \
+		"  - {id: s, source: {type: sql, sql: \"SELECT pg_sleep(5) AS x\"}, target: t}" >s.yaml
+	start=$(date +%s)
+	run_dxtd out.json err.txt run s.yaml --spool-dir spool
+	took=$(($(date +%s) - start))
+	expect_eq "statement timeout" "$rc" 1
+	expect_contains "says why" out.json "canceling statement due to statement timeout"
+	[ "$took" -lt 4 ] || fail "statement_timeout 300 ms took $took s"
+
+	# A server that accepts the connection and never answers.
+	python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+time.sleep(30)' >port.txt &
+	mute=$!
+	for _ in $(seq 1 50); do [ -s port.txt ] && break; sleep 0.1; done
+	pg_pipeline mute "{provider: postgres, host: 127.0.0.1, port: $(cat port.txt), database: x, user: dxt, password: dxt-pw, connect_timeout: 2}" \
+		"{provider: sqlite, path: out.db}" \
+		"  - {id: s, source: {type: relation, relation: t}, target: t}" >m.yaml
+	start=$(date +%s)
+	run_dxtd out.json err.txt run m.yaml --spool-dir spool
+	took=$(($(date +%s) - start))
+	kill "$mute" 2>/dev/null
+	expect_eq "connect timeout" "$rc" 1
+	expect_contains "says why" out.json "timeout expired"
+	expect_contains "transient" out.json '"class": "transient"'
+	[ "$took" -lt 8 ] || fail "connect_timeout 2 s took $took s"
+}
