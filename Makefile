@@ -207,6 +207,7 @@ check-plain:
 
 check-san:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		$(MAKE) O=build/asan SAN=1 unit integration
 
 run: deps
