@@ -13,7 +13,8 @@
 #   dxt_*.parquet   written by dxt (BUILD/dxtd, default build/): the Parquet
 #                   buffer part of a CSV -> SQLite run (zstd, dictionaries,
 #                   page version 1), and a local Parquet target with gzip,
-#                   no dictionary, page version 2 and row groups of 2 rows
+#                   no dictionary, page version 2, page CRCs and row groups
+#                   of 2 rows
 # and each seed gets three damaged variants, the inputs the reader must
 # refuse cleanly: cut in half (*.half), one byte flipped in the middle of
 # the pages (*.page) and one in the middle of the footer (*.footer). One
@@ -79,7 +80,7 @@ YAML
 		"$BUILD/dxtd" run p.yaml --spool-dir spool >run.json
 		sed -e 's/^target: .*/target: {provider: local, path: pq}/' \
 		    -e 's/^buffer: .*//' \
-		    -e 's/^    target: t$/    target: {name: ., format: parquet, compression: gzip, dictionary: false, page_version: 2, row_group_rows: 2}/' \
+		    -e 's/^    target: t$/    target: {name: ., format: parquet, compression: gzip, dictionary: false, page_version: 2, page_crc: true, row_group_rows: 2}/' \
 		    p.yaml >local.yaml
 		"$BUILD/dxtd" run local.yaml --spool-dir spool2 >run2.json
 	)
