@@ -46,6 +46,17 @@ t_pg_every_type_to_sqlite_and_back() {
 		'{"k": [1, 2]}|{"a": null, "b": 1}|[1,2,3]|{"a":7,"b":"x"}|sad|10.0.0.1/8|1 day 02:00:00'
 	expect_eq "nulls" "$(q out.db "select count(*) from dst where id = 2 and b is null and n is null and tz is null and arr is null")" 1
 
+	# The other types that map to their text.
+	pg_q "CREATE TABLE more (nm name, ci cidr, mac macaddr, ttz timetz, ivn interval);
+	INSERT INTO more VALUES ('pg_class', '192.168.0.0/16', '08:00:2b:01:02:03', '04:05:06.789-08', '-1 year 2 mons');"
+	pg_pipeline more "{provider: postgres, url: \"$PG_URL\"}" \
+		"{provider: sqlite, path: out.db}" \
+		"  - {id: m, source: {type: relation, relation: more}, target: more}" >m.yaml
+	run_dxtd out.json err.txt run m.yaml --spool-dir spool
+	expect_eq "more types" "$rc" 0
+	expect_eq "as text" "$(q out.db "select nm, ci, mac, ttz, ivn, typeof(mac) from more")" \
+		"pg_class|192.168.0.0/16|08:00:2b:01:02:03|04:05:06.789-08|-10 mons|text"
+
 	# And back: sqlite -> postgres, every value the same.
 	pg_pipeline back "{provider: sqlite, path: out.db}" \
 		"{provider: postgres, url: \"$PG_URL\"}" \
