@@ -45,6 +45,12 @@
  * it (names, types, precision, scale), or the open fails listing the first
  * difference.
  *
+ * The reader takes data pages v1 and v2 and dictionary pages; values in
+ * PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY, DELTA_BINARY_PACKED,
+ * DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT; levels
+ * in RLE and the deprecated BIT_PACKED; pages compressed with snappy, gzip,
+ * zstd, lz4, lz4_raw or brotli. A page that carries a CRC-32 is checked.
+ *
  * Memory: the writer holds the current row group's encoded and compressed
  * pages until the row group is full; the reader holds one row group's column
  * chunks at a time (read with pread) and decodes them page by page into the

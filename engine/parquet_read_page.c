@@ -402,18 +402,21 @@ static int decode_levels_v1(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 			    struct dxt_error *err)
 {
 	struct dxt_error e;
+	unsigned bw = dxt_pq_bit_width((uint64_t)max);
 	size_t used;
+	int rc;
 
 	if (enc == DXT_PQ_BIT_PACKED)
-		return dxt__pqr_fail(r, lf, err, DXT_EUNSUPPORTED,
-				     "levels in the deprecated BIT_PACKED "
-				     "encoding are not supported");
-	if (enc != DXT_PQ_RLE)
+		rc = dxt_pq_bitpacked_msb_decode(*p, *len, bw,
+						 (uint32_t *)out->data, lf->n,
+						 &used, &e);
+	else if (enc == DXT_PQ_RLE)
+		rc = dxt_pq_rle_decode_prefixed(*p, *len, bw,
+						(uint32_t *)out->data, lf->n,
+						&used, &e);
+	else
 		return encoding_unsupported(r, lf, enc, err);
-	if (dxt_pq_rle_decode_prefixed(*p, *len,
-				       dxt_pq_bit_width((uint64_t)max),
-				       (uint32_t *)out->data, lf->n, &used,
-				       &e) != DXT_OK)
+	if (rc != DXT_OK)
 		return dxt__pqr_fail(r, lf, err, DXT_EPARSE, "%s levels: %s",
 				     out == &lf->reps ? "repetition" :
 				     "definition", e.message);

@@ -428,6 +428,38 @@ int dxt_pq_rle_decode_prefixed(const uint8_t *p, size_t len, unsigned bw,
 	return rc;
 }
 
+/* ---- BIT_PACKED (deprecated, levels only) ----------------------------- */
+
+int dxt_pq_bitpacked_msb_decode(const uint8_t *p, size_t len, unsigned bw,
+				uint32_t *out, size_t n, size_t *used,
+				struct dxt_error *err)
+{
+	static const char BP[] = "parquet BIT_PACKED levels";
+	size_t need;
+	uint64_t bit = 0;
+
+	if (bw > 32)
+		return bad(err, used, 0, BP, "bit width %u is over 32", bw);
+	if (n > (SIZE_MAX - 7) / (bw ? bw : 1))
+		return bad(err, used, 0, BP, "%zu values are too many", n);
+	need = (n * bw + 7) / 8;
+	if (need > len)
+		return bad(err, used, len, BP,
+			   "%zu values of %u bits need %zu bytes, %zu are "
+			   "left", n, bw, need, len);
+	/* Most significant bit first, values one after another. */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = 0;
+
+		for (unsigned b = 0; b < bw; b++, bit++)
+			v = v << 1 | ((p[bit >> 3] >> (7 - (bit & 7))) & 1u);
+		out[i] = v;
+	}
+	if (used != NULL)
+		*used = need;
+	return DXT_OK;
+}
+
 /* ---- DELTA_BINARY_PACKED --------------------------------------------- */
 
 static const char DBP[] = "parquet DELTA_BINARY_PACKED data";

@@ -70,6 +70,16 @@ int dxt_pq_rle_decode_prefixed(const uint8_t *p, size_t len, unsigned bw,
 			       uint32_t *out, size_t n, size_t *used,
 			       struct dxt_error *err);
 
+/*
+ * Decodes n levels of `bw` bits (0..32) in the deprecated BIT_PACKED
+ * encoding of data pages v1: packed from the most significant bit of each
+ * byte, without a length prefix, ceil(n * bw / 8) bytes (`*used`). Data
+ * shorter than that is DXT_EPARSE.
+ */
+int dxt_pq_bitpacked_msb_decode(const uint8_t *p, size_t len, unsigned bw,
+				uint32_t *out, size_t n, size_t *used,
+				struct dxt_error *err);
+
 /* dxt_pq_rle_decode() into an int32 array (levels are never negative). */
 static inline int dxt_pq_rle_decode_i32(const uint8_t *p, size_t len,
 					unsigned bw, int32_t *out, size_t n,

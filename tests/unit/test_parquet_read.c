@@ -1059,7 +1059,11 @@ static void build_small(const char *path, int codec, int enc,
 	{
 		struct dxt_buf body = { 0 };
 
-		levels(&body, defs, 8, 1, true);
+		if (level_enc == DXT_PQ_BIT_PACKED)
+			/* defs, most significant bit first, no prefix */
+			dxt_buf_putc(&body, (char)0xDF);
+		else
+			levels(&body, defs, 8, 1, true);
 		dxt_buf_append(&body, v.data, v.len);
 		h.type = DXT_PQ_DATA_PAGE;
 		h.data.num_values = 8;
@@ -1124,11 +1128,22 @@ START_TEST(page_errors_name_the_place)
 	ck_assert_msg(strstr(err.message, "DELTA_BYTE_ARRAY is not supported "
 			     "for INT32") != NULL, "%s", err.message);
 
+	/* Definition levels in the deprecated BIT_PACKED encoding. */
 	build_small(p, DXT_PQ_ZSTD, DXT_PQ_RLE_DICTIONARY, 1,
 		    DXT_PQ_BIT_PACKED, false);
-	ck_assert_int_eq(read_err(p, &err), DXT_EUNSUPPORTED);
-	ck_assert_msg(strstr(err.message, "BIT_PACKED") != NULL, "%s",
+	ck_assert_msg(read_all(p, &r, &b, NULL, &err) == DXT_OK, "%s",
 		      err.message);
+	ck_assert_str_eq(val(&b, 0, 0), "10");
+	ck_assert_str_eq(val(&b, 0, 2), "NULL");
+	ck_assert_str_eq(val(&b, 0, 6), "20");
+	ck_assert_str_eq(val(&b, 0, 7), "10");
+	dxt_batch_release(&b);
+	dxt_pq_reader_close(r);
+
+	build_small(p, DXT_PQ_ZSTD, DXT_PQ_RLE_DICTIONARY, 1, 7, false);
+	ck_assert_int_eq(read_err(p, &err), DXT_EUNSUPPORTED);
+	ck_assert_msg(strstr(err.message, "column \"c\", page 1: encoding") !=
+		      NULL, "%s", err.message);
 }
 END_TEST
 

@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/pqenc.h"
 
@@ -32,6 +33,40 @@ START_TEST(rle_spec_example)
 	ck_assert_uint_eq(used, 4);
 	ck_assert_mem_eq(back, v, sizeof(v));
 	dxt_buf_free(&b);
+}
+END_TEST
+
+START_TEST(bit_packed_spec_example)
+{
+	/* Encodings.md, BIT_PACKED: 0..7 with bit width 3, most significant
+	 * bit first: 00000101 00111001 01110111. */
+	const uint8_t in[] = { 0x05, 0x39, 0x77, 0xFF };
+	const uint32_t want[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	uint32_t back[9];
+	struct dxt_error err;
+	size_t used;
+
+	ck_assert_int_eq(dxt_pq_bitpacked_msb_decode(in, sizeof(in), 3, back,
+						     8, &used, &err), DXT_OK);
+	ck_assert_uint_eq(used, 3);
+	ck_assert_mem_eq(back, want, sizeof(want));
+	/* Width 1, ten levels over two bytes: 1011 0011 01 */
+	{
+		const uint8_t two[] = { 0xB3, 0x40 };
+		const uint32_t w1[10] = { 1, 0, 1, 1, 0, 0, 1, 1, 0, 1 };
+
+		ck_assert_int_eq(dxt_pq_bitpacked_msb_decode(two, 2, 1, back,
+							     10, &used, &err),
+				 DXT_OK);
+		ck_assert_uint_eq(used, 2);
+		ck_assert_mem_eq(back, w1, sizeof(w1));
+	}
+	/* Nine values need 27 bits: four bytes; three are too few. */
+	ck_assert_int_eq(dxt_pq_bitpacked_msb_decode(in, 3, 3, back, 9, &used,
+						     &err), DXT_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.message, "need 4 bytes, 3 are left"));
+	ck_assert_int_eq(dxt_pq_bitpacked_msb_decode(in, 4, 33, back, 1,
+						     &used, &err), DXT_EPARSE);
 }
 END_TEST
 
@@ -249,6 +284,7 @@ Suite *dxt_test_pqenc(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, rle_spec_example);
+	tcase_add_test(tc, bit_packed_spec_example);
 	tcase_add_test(tc, rle_round_trip);
 	tcase_add_test(tc, delta_spec_examples);
 	tcase_add_test(tc, delta_round_trip_and_damage);
