@@ -90,116 +90,118 @@ static int missing(struct dxt_thrift_reader *r, const char *what)
 			     r->what, r->pos, what);
 }
 
-static int read_stats(struct dxt_thrift_reader *r, struct dxt_pq_stats *s)
+static bool is_bool(enum dxt_thrift_type t)
 {
-	enum dxt_thrift_type t;
-	int16_t id;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 3 && t == DXT_THRIFT_I64) {
-			rc = dxt_thrift_read_i64(r, &s->null_count);
-			s->has_null_count = 1;
-		} else if (id == 5 && t == DXT_THRIFT_BINARY) {
-			rc = dxt_thrift_read_binary(r, &s->max_value,
-						    &s->max_len);
-			s->has_max = 1;
-		} else if (id == 6 && t == DXT_THRIFT_BINARY) {
-			rc = dxt_thrift_read_binary(r, &s->min_value,
-						    &s->min_len);
-			s->has_min = 1;
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return DXT_EPARSE;
-	}
-	return dxt_thrift_read_struct_end(r);
+	return t == DXT_THRIFT_TRUE || t == DXT_THRIFT_FALSE;
 }
 
-/*
- * Reads one sub-header struct; seen collects a bit per i32 field id so the
- * caller can check the required ones.
- */
-static int read_sub(struct dxt_thrift_reader *r, struct dxt_pq_page_header *h,
-		    int which, unsigned *seen)
+static int stats_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+		       int16_t id, void *ctx)
 {
-	enum dxt_thrift_type t;
-	int32_t *slot;
-	int16_t id;
-	int rc;
+	struct dxt_pq_stats *s = ctx;
 
-	*seen = 0;
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		slot = NULL;
-		if (which == 5) {
-			int32_t *f[] = { &h->data.num_values,
-					 &h->data.encoding,
-					 &h->data.def_level_encoding,
-					 &h->data.rep_level_encoding };
-			if (id >= 1 && id <= 4)
-				slot = f[id - 1];
-			else if (id == 5 && t == DXT_THRIFT_STRUCT) {
-				h->data.has_stats = 1;
-				if (read_stats(r, &h->data.stats) != DXT_OK)
-					return DXT_EPARSE;
-				continue;
-			}
-		} else if (which == 7) {
-			if (id == 1)
-				slot = &h->dict.num_values;
-			else if (id == 2)
-				slot = &h->dict.encoding;
-			else if (id == 3 && (t == DXT_THRIFT_TRUE ||
-					     t == DXT_THRIFT_FALSE)) {
-				h->dict.has_is_sorted = 1;
-				dxt_thrift_read_bool(r, t, &h->dict.is_sorted);
-				continue;
-			}
-		} else {
-			int32_t *f[] = { &h->data_v2.num_values,
-					 &h->data_v2.num_nulls,
-					 &h->data_v2.num_rows,
-					 &h->data_v2.encoding,
-					 &h->data_v2.def_levels_len,
-					 &h->data_v2.rep_levels_len };
-			if (id >= 1 && id <= 6)
-				slot = f[id - 1];
-			else if (id == 7 && (t == DXT_THRIFT_TRUE ||
-					     t == DXT_THRIFT_FALSE)) {
-				dxt_thrift_read_bool(r, t,
-						     &h->data_v2.is_compressed);
-				continue;
-			} else if (id == 8 && t == DXT_THRIFT_STRUCT) {
-				h->data_v2.has_stats = 1;
-				if (read_stats(r, &h->data_v2.stats) != DXT_OK)
-					return DXT_EPARSE;
-				continue;
-			}
-		}
-		if (slot && t == DXT_THRIFT_I32) {
-			rc = dxt_thrift_read_i32(r, slot);
-			*seen |= 1u << id;
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return DXT_EPARSE;
+	if (id == 3 && t == DXT_THRIFT_I64) {
+		s->has_null_count = 1;
+		return dxt_thrift_read_i64(r, &s->null_count);
 	}
-	return dxt_thrift_read_struct_end(r);
+	if (id == 5 && t == DXT_THRIFT_BINARY) {
+		s->has_max = 1;
+		return dxt_thrift_read_binary(r, &s->max_value, &s->max_len);
+	}
+	if (id == 6 && t == DXT_THRIFT_BINARY) {
+		s->has_min = 1;
+		return dxt_thrift_read_binary(r, &s->min_value, &s->min_len);
+	}
+	return DXT_THRIFT_SKIP;
+}
+
+static int read_stats(struct dxt_thrift_reader *r, struct dxt_pq_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	return dxt_thrift_read_struct(r, false, stats_field, s);
+}
+
+/* A page header being read: the sub-header fields go to h; seen collects
+ * a bit per i32 field id, of the header and of each sub-header, so that
+ * the required ones can be checked. */
+struct header_read {
+	struct dxt_pq_page_header *h;
+	int32_t type;
+	int which;              /* the sub-header being read: 5, 7 or 8 */
+	unsigned seen, sub_seen[9];
+};
+
+/* The i32 slot of sub-header field `id`, or NULL. */
+static int32_t *sub_slot(struct dxt_pq_page_header *h, int which, int16_t id)
+{
+	if (which == 5) {
+		int32_t *f[] = { &h->data.num_values, &h->data.encoding,
+				 &h->data.def_level_encoding,
+				 &h->data.rep_level_encoding };
+		return id >= 1 && id <= 4 ? f[id - 1] : NULL;
+	}
+	if (which == 7) {
+		int32_t *f[] = { &h->dict.num_values, &h->dict.encoding };
+		return id >= 1 && id <= 2 ? f[id - 1] : NULL;
+	}
+	{
+		int32_t *f[] = { &h->data_v2.num_values,
+				 &h->data_v2.num_nulls, &h->data_v2.num_rows,
+				 &h->data_v2.encoding,
+				 &h->data_v2.def_levels_len,
+				 &h->data_v2.rep_levels_len };
+		return id >= 1 && id <= 6 ? f[id - 1] : NULL;
+	}
+}
+
+static int sub_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+		     int16_t id, void *ctx)
+{
+	struct header_read *hr = ctx;
+	struct dxt_pq_page_header *h = hr->h;
+	int32_t *slot = sub_slot(h, hr->which, id);
+
+	if (slot != NULL && t == DXT_THRIFT_I32) {
+		hr->sub_seen[hr->which] |= 1u << id;
+		return dxt_thrift_read_i32(r, slot);
+	}
+	if (hr->which == 5 && id == 5 && t == DXT_THRIFT_STRUCT) {
+		h->data.has_stats = 1;
+		return read_stats(r, &h->data.stats);
+	}
+	if (hr->which == 7 && id == 3 && is_bool(t)) {
+		h->dict.has_is_sorted = 1;
+		return dxt_thrift_read_bool(r, t, &h->dict.is_sorted);
+	}
+	if (hr->which == 8 && id == 7 && is_bool(t))
+		return dxt_thrift_read_bool(r, t, &h->data_v2.is_compressed);
+	if (hr->which == 8 && id == 8 && t == DXT_THRIFT_STRUCT) {
+		h->data_v2.has_stats = 1;
+		return read_stats(r, &h->data_v2.stats);
+	}
+	return DXT_THRIFT_SKIP;
+}
+
+static int header_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+			int16_t id, void *ctx)
+{
+	struct header_read *hr = ctx;
+
+	if (id >= 1 && id <= 4 && t == DXT_THRIFT_I32) {
+		int32_t *f[] = { &hr->type, &hr->h->uncompressed_size,
+				 &hr->h->compressed_size, &hr->h->crc };
+
+		hr->seen |= 1u << id;
+		return dxt_thrift_read_i32(r, f[id - 1]);
+	}
+	if ((id == 5 || id == 7 || id == 8) && t == DXT_THRIFT_STRUCT) {
+		hr->which = id;
+		hr->seen |= 1u << id;
+		hr->sub_seen[id] = 0;
+		return dxt_thrift_read_struct(r, false, sub_field, hr) ==
+			       DXT_OK ? DXT_OK : DXT_EPARSE;
+	}
+	return DXT_THRIFT_SKIP;
 }
 
 int dxt_pq_page_header_read(const void *p, size_t len, const char *what,
@@ -207,47 +209,28 @@ int dxt_pq_page_header_read(const void *p, size_t len, const char *what,
 			    struct dxt_error *err)
 {
 	struct dxt_thrift_reader r;
-	enum dxt_thrift_type t;
-	unsigned seen = 0, sub_seen[9] = { 0 };
-	int32_t type = -1;
-	int16_t id;
-	int rc, sub = 0;
+	struct header_read hr = { .h = h, .type = -1 };
+	unsigned *sub_seen = hr.sub_seen;
+	int32_t type;
 
 	memset(h, 0, sizeof(*h));
 	h->data_v2.is_compressed = 1;
 	dxt_thrift_reader_init(&r, p, len, what, err);
-	for (;;) {
-		if (dxt_thrift_read_field(&r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id >= 1 && id <= 4 && t == DXT_THRIFT_I32) {
-			int32_t *f[] = { &type, &h->uncompressed_size,
-					 &h->compressed_size, &h->crc };
-			rc = dxt_thrift_read_i32(&r, f[id - 1]);
-			seen |= 1u << id;
-		} else if ((id == 5 || id == 7 || id == 8) &&
-			   t == DXT_THRIFT_STRUCT) {
-			rc = read_sub(&r, h, id, &sub_seen[id]);
-			sub |= 1 << id;
-		} else {
-			rc = dxt_thrift_skip(&r, t);
-		}
-		if (rc != DXT_OK)
-			return DXT_EPARSE;
-	}
-	h->has_crc = (seen >> 4) & 1;
-	if ((seen & 0xe) != 0xe)
+	if (dxt_thrift_read_struct(&r, true, header_field, &hr) != DXT_OK)
+		return DXT_EPARSE;
+	type = hr.type;
+	h->has_crc = (hr.seen >> 4) & 1;
+	if ((hr.seen & 0xe) != 0xe)
 		return missing(&r, "type, uncompressed_page_size or "
 				   "compressed_page_size");
 	if (type == DXT_PQ_DATA_PAGE) {
-		if (!(sub & 1 << 5) || (sub_seen[5] & 0x1e) != 0x1e)
+		if (!(hr.seen & 1u << 5) || (sub_seen[5] & 0x1e) != 0x1e)
 			return missing(&r, "data_page_header");
 	} else if (type == DXT_PQ_DICTIONARY_PAGE) {
-		if (!(sub & 1 << 7) || (sub_seen[7] & 0x6) != 0x6)
+		if (!(hr.seen & 1u << 7) || (sub_seen[7] & 0x6) != 0x6)
 			return missing(&r, "dictionary_page_header");
 	} else if (type == DXT_PQ_DATA_PAGE_V2) {
-		if (!(sub & 1 << 8) || (sub_seen[8] & 0x7e) != 0x7e)
+		if (!(hr.seen & 1u << 8) || (sub_seen[8] & 0x7e) != 0x7e)
 			return missing(&r, "data_page_header_v2");
 	} else if (type != DXT_PQ_INDEX_PAGE) {
 		return dxt_error_set(err, DXT_EPARSE,
@@ -598,73 +581,56 @@ static int take_list(struct dxt_thrift_reader *r, const char *what,
 	return DXT_OK;
 }
 
-/* Reads the TimeUnit union into *unit (the id of its member). */
-static int read_time_unit(struct dxt_thrift_reader *r,
-			  enum dxt_pq_time_unit *unit)
+/*
+ * Reads a list of structs into *out (count elements of `size` bytes, each
+ * at least min_size bytes in the input), each element with `elem`.
+ */
+static int read_struct_list(struct dxt_thrift_reader *r, const char *what,
+			    size_t min_size, size_t size, void **out,
+			    size_t *count,
+			    int (*elem)(struct dxt_thrift_reader *, void *))
 {
-	enum dxt_thrift_type t;
-	int16_t id;
+	int rc = take_list(r, what, DXT_THRIFT_STRUCT, min_size, size, out,
+			   count);
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (t == DXT_THRIFT_STRUCT)
-			*unit = (enum dxt_pq_time_unit)id;
-		if (dxt_thrift_skip(r, t) != DXT_OK)
-			return DXT_EPARSE;
-	}
-	return dxt_thrift_read_struct_end(r);
+	for (size_t i = 0; rc == DXT_OK && i < *count; i++)
+		rc = elem(r, (char *)*out + i * size);
+	return rc;
+}
+
+/* TimeUnit is a union of empty structs: the id of the member is the unit. */
+static int time_unit_field(struct dxt_thrift_reader *r,
+			   enum dxt_thrift_type t, int16_t id, void *ctx)
+{
+	(void)r;
+	if (t == DXT_THRIFT_STRUCT)
+		*(enum dxt_pq_time_unit *)ctx = (enum dxt_pq_time_unit)id;
+	return DXT_THRIFT_SKIP;
 }
 
 /* The parameters of one LogicalType member (DecimalType, TimeType,
  * TimestampType, IntType); the other members are empty structs. */
-static int read_logical_member(struct dxt_thrift_reader *r,
-			       struct dxt_pq_logical *lt)
+static int logical_member_field(struct dxt_thrift_reader *r,
+				enum dxt_thrift_type t, int16_t id, void *ctx)
 {
-	enum dxt_thrift_type t;
-	int16_t id;
-	int rc;
+	struct dxt_pq_logical *lt = ctx;
+	bool timeish = lt->kind == DXT_PQ_LT_TIME ||
+		       lt->kind == DXT_PQ_LT_TIMESTAMP;
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		rc = DXT_EPARSE;
-		if (lt->kind == DXT_PQ_LT_DECIMAL && id == 1 &&
-		    t == DXT_THRIFT_I32) {
-			rc = dxt_thrift_read_i32(r, &lt->scale);
-		} else if (lt->kind == DXT_PQ_LT_DECIMAL && id == 2 &&
-			   t == DXT_THRIFT_I32) {
-			rc = dxt_thrift_read_i32(r, &lt->precision);
-		} else if ((lt->kind == DXT_PQ_LT_TIME ||
-			    lt->kind == DXT_PQ_LT_TIMESTAMP) && id == 1 &&
-			   (t == DXT_THRIFT_TRUE || t == DXT_THRIFT_FALSE)) {
-			rc = dxt_thrift_read_bool(r, t,
-						  &lt->is_adjusted_to_utc);
-		} else if ((lt->kind == DXT_PQ_LT_TIME ||
-			    lt->kind == DXT_PQ_LT_TIMESTAMP) && id == 2 &&
-			   t == DXT_THRIFT_STRUCT) {
-			rc = read_time_unit(r, &lt->unit);
-		} else if (lt->kind == DXT_PQ_LT_INTEGER && id == 1 &&
-			   t == DXT_THRIFT_I8) {
-			rc = dxt_thrift_read_i8(r, &lt->bit_width);
-		} else if (lt->kind == DXT_PQ_LT_INTEGER && id == 2 &&
-			   (t == DXT_THRIFT_TRUE || t == DXT_THRIFT_FALSE)) {
-			rc = dxt_thrift_read_bool(r, t, &lt->is_signed);
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return DXT_EPARSE;
-	}
-	return dxt_thrift_read_struct_end(r);
+	if (lt->kind == DXT_PQ_LT_DECIMAL && id == 1 && t == DXT_THRIFT_I32)
+		return dxt_thrift_read_i32(r, &lt->scale);
+	if (lt->kind == DXT_PQ_LT_DECIMAL && id == 2 && t == DXT_THRIFT_I32)
+		return dxt_thrift_read_i32(r, &lt->precision);
+	if (timeish && id == 1 && is_bool(t))
+		return dxt_thrift_read_bool(r, t, &lt->is_adjusted_to_utc);
+	if (timeish && id == 2 && t == DXT_THRIFT_STRUCT)
+		return dxt_thrift_read_struct(r, false, time_unit_field,
+					      &lt->unit);
+	if (lt->kind == DXT_PQ_LT_INTEGER && id == 1 && t == DXT_THRIFT_I8)
+		return dxt_thrift_read_i8(r, &lt->bit_width);
+	if (lt->kind == DXT_PQ_LT_INTEGER && id == 2 && is_bool(t))
+		return dxt_thrift_read_bool(r, t, &lt->is_signed);
+	return DXT_THRIFT_SKIP;
 }
 
 /*
@@ -672,160 +638,213 @@ static int read_logical_member(struct dxt_thrift_reader *r,
  * member this decoder does not know is kept as its id, so the reader can
  * name it when it refuses the column.
  */
-static int read_logical(struct dxt_thrift_reader *r, struct dxt_pq_logical *lt)
+static int logical_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+			 int16_t id, void *ctx)
 {
-	enum dxt_thrift_type t;
-	int16_t id;
+	struct dxt_pq_logical *lt = ctx;
 
+	if (t != DXT_THRIFT_STRUCT || id <= 0)
+		return DXT_THRIFT_SKIP;
 	memset(lt, 0, sizeof(*lt));
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (t == DXT_THRIFT_STRUCT && id > 0) {
-			memset(lt, 0, sizeof(*lt));
-			lt->kind = (enum dxt_pq_logical_kind)id;
-			if (read_logical_member(r, lt) != DXT_OK)
-				return DXT_EPARSE;
-		} else if (dxt_thrift_skip(r, t) != DXT_OK) {
-			return DXT_EPARSE;
-		}
-	}
-	return dxt_thrift_read_struct_end(r);
+	lt->kind = (enum dxt_pq_logical_kind)id;
+	return dxt_thrift_read_struct(r, false, logical_member_field, lt) ==
+		       DXT_OK ? DXT_OK : DXT_EPARSE;
 }
 
-static int read_schema_elem(struct dxt_thrift_reader *r,
-			    struct dxt_pq_schema_elem *e)
+static int schema_elem_field(struct dxt_thrift_reader *r,
+			     enum dxt_thrift_type t, int16_t id, void *ctx)
 {
-	static const char *const names[] = { [4] = "name" };
-	enum dxt_thrift_type t;
+	struct dxt_pq_schema_elem *e = ctx;
 	int32_t v = 0;
-	int16_t id;
 	int rc;
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 4 && t == DXT_THRIFT_BINARY) {
-			rc = take_string(r, &e->name);
-		} else if (id == 10 && t == DXT_THRIFT_STRUCT) {
-			rc = read_logical(r, &e->logical);
-		} else if (id >= 1 && id <= 9 && t == DXT_THRIFT_I32) {
-			rc = dxt_thrift_read_i32(r, &v);
-			switch (id) {
-			case 1:
-				e->has_type = 1;
-				e->type = (enum dxt_pq_physical)v;
-				break;
-			case 2:
-				e->type_length = v;
-				break;
-			case 3:
-				e->has_repetition = 1;
-				e->repetition = (enum dxt_pq_repetition)v;
-				break;
-			case 5:
-				e->num_children = v;
-				break;
-			case 6:
-				e->has_converted = 1;
-				e->converted = (enum dxt_pq_converted)v;
-				break;
-			case 7:
-				e->scale = v;
-				break;
-			case 8:
-				e->precision = v;
-				break;
-			case 9:
-				e->has_field_id = 1;
-				e->field_id = v;
-				break;
-			default:
-				break;
-			}
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return rc;
+	if (id == 4 && t == DXT_THRIFT_BINARY)
+		return take_string(r, &e->name);
+	if (id == 10 && t == DXT_THRIFT_STRUCT) {
+		memset(&e->logical, 0, sizeof(e->logical));
+		return dxt_thrift_read_struct(r, false, logical_field,
+					      &e->logical) == DXT_OK
+			       ? DXT_OK : DXT_EPARSE;
 	}
-	if (dxt_thrift_read_struct_end(r) != DXT_OK)
-		return DXT_EPARSE;
+	if (id < 1 || id > 9 || t != DXT_THRIFT_I32)
+		return DXT_THRIFT_SKIP;
+	rc = dxt_thrift_read_i32(r, &v);
+	switch (id) {
+	case 1:
+		e->has_type = 1;
+		e->type = (enum dxt_pq_physical)v;
+		break;
+	case 2:
+		e->type_length = v;
+		break;
+	case 3:
+		e->has_repetition = 1;
+		e->repetition = (enum dxt_pq_repetition)v;
+		break;
+	case 5:
+		e->num_children = v;
+		break;
+	case 6:
+		e->has_converted = 1;
+		e->converted = (enum dxt_pq_converted)v;
+		break;
+	case 7:
+		e->scale = v;
+		break;
+	case 8:
+		e->precision = v;
+		break;
+	case 9:
+		e->has_field_id = 1;
+		e->field_id = v;
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static int read_schema_elem(struct dxt_thrift_reader *r, void *elem)
+{
+	static const char *const names[] = { [4] = "name" };
+	struct dxt_pq_schema_elem *e = elem;
+	int rc = dxt_thrift_read_struct(r, false, schema_elem_field, e);
+
+	if (rc != DXT_OK)
+		return rc;
 	return required(r, "schema element", e->name ? 1u << 4 : 0, 1u << 4,
 			names);
+}
+
+/* Column statistics; the legacy min and max are kept aside. */
+struct col_stats_read {
+	struct dxt_pq_col_stats *s;
+	uint8_t *legacy_min, *legacy_max;
+	size_t legacy_min_len, legacy_max_len;
+};
+
+static int col_stats_field(struct dxt_thrift_reader *r,
+			   enum dxt_thrift_type t, int16_t id, void *ctx)
+{
+	struct col_stats_read *cs = ctx;
+	struct dxt_pq_col_stats *s = cs->s;
+
+	if (id == 1 && t == DXT_THRIFT_BINARY)
+		return take_bytes(r, &cs->legacy_max, &cs->legacy_max_len);
+	if (id == 2 && t == DXT_THRIFT_BINARY)
+		return take_bytes(r, &cs->legacy_min, &cs->legacy_min_len);
+	if (id == 3 && t == DXT_THRIFT_I64) {
+		s->has_null_count = 1;
+		return dxt_thrift_read_i64(r, &s->null_count);
+	}
+	if (id == 4 && t == DXT_THRIFT_I64) {
+		s->has_distinct_count = 1;
+		return dxt_thrift_read_i64(r, &s->distinct_count);
+	}
+	if (id == 5 && t == DXT_THRIFT_BINARY) {
+		s->has_max = 1;
+		return take_bytes(r, &s->max_value, &s->max_len);
+	}
+	if (id == 6 && t == DXT_THRIFT_BINARY) {
+		s->has_min = 1;
+		return take_bytes(r, &s->min_value, &s->min_len);
+	}
+	return DXT_THRIFT_SKIP;
 }
 
 static int read_col_stats(struct dxt_thrift_reader *r,
 			  struct dxt_pq_col_stats *s)
 {
-	enum dxt_thrift_type t;
-	uint8_t *legacy_min = NULL, *legacy_max = NULL;
-	size_t legacy_min_len = 0, legacy_max_len = 0;
-	int16_t id;
-	int rc = DXT_OK;
+	struct col_stats_read cs = { .s = s };
+	int rc = dxt_thrift_read_struct(r, false, col_stats_field, &cs);
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK) {
-			rc = DXT_EPARSE;
-			break;
-		}
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 1 && t == DXT_THRIFT_BINARY) {
-			rc = take_bytes(r, &legacy_max, &legacy_max_len);
-		} else if (id == 2 && t == DXT_THRIFT_BINARY) {
-			rc = take_bytes(r, &legacy_min, &legacy_min_len);
-		} else if (id == 3 && t == DXT_THRIFT_I64) {
-			rc = dxt_thrift_read_i64(r, &s->null_count);
-			s->has_null_count = 1;
-		} else if (id == 4 && t == DXT_THRIFT_I64) {
-			rc = dxt_thrift_read_i64(r, &s->distinct_count);
-			s->has_distinct_count = 1;
-		} else if (id == 5 && t == DXT_THRIFT_BINARY) {
-			rc = take_bytes(r, &s->max_value, &s->max_len);
-			s->has_max = 1;
-		} else if (id == 6 && t == DXT_THRIFT_BINARY) {
-			rc = take_bytes(r, &s->min_value, &s->min_len);
-			s->has_min = 1;
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			break;
-	}
 	/* The legacy min/max (signed byte order for binary, as old writers
 	 * used it) stand in only when the new fields are absent. */
-	if (rc == DXT_OK && !s->has_max && legacy_max) {
-		s->max_value = legacy_max;
-		s->max_len = legacy_max_len;
+	if (rc == DXT_OK && !s->has_max && cs.legacy_max) {
+		s->max_value = cs.legacy_max;
+		s->max_len = cs.legacy_max_len;
 		s->has_max = 1;
-		legacy_max = NULL;
+		cs.legacy_max = NULL;
 	}
-	if (rc == DXT_OK && !s->has_min && legacy_min) {
-		s->min_value = legacy_min;
-		s->min_len = legacy_min_len;
+	if (rc == DXT_OK && !s->has_min && cs.legacy_min) {
+		s->min_value = cs.legacy_min;
+		s->min_len = cs.legacy_min_len;
 		s->has_min = 1;
-		legacy_min = NULL;
+		cs.legacy_min = NULL;
 	}
-	free(legacy_min);
-	free(legacy_max);
-	if (rc != DXT_OK)
-		return rc;
-	return dxt_thrift_read_struct_end(r);
+	free(cs.legacy_min);
+	free(cs.legacy_max);
+	return rc;
 }
 
-static int read_column_meta(struct dxt_thrift_reader *r,
-			    struct dxt_pq_column_meta *m)
+/* A struct being read and the bits of the field ids seen in it. */
+struct seen_read {
+	void *target;
+	unsigned seen;
+};
+
+static int column_meta_field(struct dxt_thrift_reader *r,
+			     enum dxt_thrift_type t, int16_t id, void *ctx)
+{
+	struct seen_read *sr = ctx;
+	struct dxt_pq_column_meta *m = sr->target;
+	int32_t v = 0;
+	int rc;
+
+	if ((id == 1 || id == 4) && t == DXT_THRIFT_I32) {
+		rc = dxt_thrift_read_i32(r, &v);
+		sr->seen |= 1u << id;
+		if (id == 1)
+			m->type = (enum dxt_pq_physical)v;
+		else
+			m->codec = (enum dxt_pq_codec)v;
+		return rc;
+	}
+	if (id == 2 && t == DXT_THRIFT_LIST) {
+		rc = take_list(r, "column encodings", DXT_THRIFT_I32, 1,
+			       sizeof(int32_t), (void **)&m->encodings,
+			       &m->n_encodings);
+		sr->seen |= 1u << 2;
+		for (size_t i = 0; rc == DXT_OK && i < m->n_encodings; i++)
+			rc = dxt_thrift_read_i32(r, &m->encodings[i]);
+		return rc;
+	}
+	if (id == 3 && t == DXT_THRIFT_LIST) {
+		rc = take_list(r, "column path_in_schema", DXT_THRIFT_BINARY,
+			       1, sizeof(char *), (void **)&m->path,
+			       &m->n_path);
+		sr->seen |= 1u << 3;
+		for (size_t i = 0; rc == DXT_OK && i < m->n_path; i++)
+			rc = take_string(r, &m->path[i]);
+		return rc;
+	}
+	if (id >= 5 && id <= 11 && id != 8 && t == DXT_THRIFT_I64) {
+		int64_t *f[] = {
+			&m->num_values, &m->total_uncompressed_size,
+			&m->total_compressed_size, NULL,
+			&m->data_page_offset, &m->index_page_offset,
+			&m->dictionary_page_offset,
+		};
+
+		sr->seen |= 1u << id;
+		if (id == 10)
+			m->has_index_page_offset = 1;
+		if (id == 11)
+			m->has_dictionary_page_offset = 1;
+		return dxt_thrift_read_i64(r, f[id - 5]);
+	}
+	if (id == 12 && t == DXT_THRIFT_STRUCT) {
+		if (m->has_stats)
+			return corrupt_at(r, r->pos, "column statistics",
+					  "appear twice");
+		m->has_stats = 1;
+		return read_col_stats(r, &m->stats);
+	}
+	return DXT_THRIFT_SKIP;
+}
+
+static int column_chunk_field(struct dxt_thrift_reader *r,
+			      enum dxt_thrift_type t, int16_t id, void *ctx)
 {
 	static const char *const names[] = {
 		[1] = "type", [2] = "encodings", [3] = "path_in_schema",
@@ -833,109 +852,38 @@ static int read_column_meta(struct dxt_thrift_reader *r,
 		[6] = "total_uncompressed_size",
 		[7] = "total_compressed_size", [9] = "data_page_offset",
 	};
-	enum dxt_thrift_type t;
-	unsigned seen = 0;
-	int32_t v = 0;
-	int16_t id;
+	struct seen_read *sr = ctx;
+	struct dxt_pq_column_chunk *cc = sr->target;
+	struct seen_read meta = { .target = &cc->meta };
 	int rc;
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if ((id == 1 || id == 4) && t == DXT_THRIFT_I32) {
-			rc = dxt_thrift_read_i32(r, &v);
-			seen |= 1u << id;
-			if (id == 1)
-				m->type = (enum dxt_pq_physical)v;
-			else
-				m->codec = (enum dxt_pq_codec)v;
-		} else if (id == 2 && t == DXT_THRIFT_LIST) {
-			rc = take_list(r, "column encodings", DXT_THRIFT_I32,
-				       1, sizeof(int32_t),
-				       (void **)&m->encodings,
-				       &m->n_encodings);
-			seen |= 1u << 2;
-			for (size_t i = 0; rc == DXT_OK &&
-			     i < m->n_encodings; i++)
-				rc = dxt_thrift_read_i32(r, &m->encodings[i]);
-		} else if (id == 3 && t == DXT_THRIFT_LIST) {
-			rc = take_list(r, "column path_in_schema",
-				       DXT_THRIFT_BINARY, 1, sizeof(char *),
-				       (void **)&m->path, &m->n_path);
-			seen |= 1u << 3;
-			for (size_t i = 0; rc == DXT_OK && i < m->n_path; i++)
-				rc = take_string(r, &m->path[i]);
-		} else if (id >= 5 && id <= 11 && id != 8 &&
-			   t == DXT_THRIFT_I64) {
-			int64_t *f[] = {
-				&m->num_values, &m->total_uncompressed_size,
-				&m->total_compressed_size, NULL,
-				&m->data_page_offset, &m->index_page_offset,
-				&m->dictionary_page_offset,
-			};
-			rc = dxt_thrift_read_i64(r, f[id - 5]);
-			seen |= 1u << id;
-			if (id == 10)
-				m->has_index_page_offset = 1;
-			if (id == 11)
-				m->has_dictionary_page_offset = 1;
-		} else if (id == 12 && t == DXT_THRIFT_STRUCT) {
-			if (m->has_stats)
-				return corrupt_at(r, r->pos, "column "
-						  "statistics", "appear twice");
-			m->has_stats = 1;
-			rc = read_col_stats(r, &m->stats);
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return rc;
+	if (id == 1 && t == DXT_THRIFT_BINARY)
+		return take_string(r, &cc->file_path);
+	if (id == 2 && t == DXT_THRIFT_I64) {
+		sr->seen |= 1u << 2;
+		return dxt_thrift_read_i64(r, &cc->file_offset);
 	}
-	if (dxt_thrift_read_struct_end(r) != DXT_OK)
-		return DXT_EPARSE;
-	return required(r, "column metadata", seen, 0x2fe, names);
+	if (id != 3 || t != DXT_THRIFT_STRUCT)
+		return DXT_THRIFT_SKIP;
+	if (cc->has_meta)
+		return corrupt_at(r, r->pos, "column chunk meta_data",
+				  "appears twice");
+	cc->has_meta = 1;
+	rc = dxt_thrift_read_struct(r, false, column_meta_field, &meta);
+	if (rc != DXT_OK)
+		return rc;
+	return required(r, "column metadata", meta.seen, 0x2fe, names);
 }
 
-static int read_column_chunk(struct dxt_thrift_reader *r,
-			     struct dxt_pq_column_chunk *cc)
+static int read_column_chunk(struct dxt_thrift_reader *r, void *elem)
 {
 	static const char *const names[] = { [2] = "file_offset" };
-	enum dxt_thrift_type t;
-	unsigned seen = 0;
-	int16_t id;
-	int rc;
+	struct seen_read sr = { .target = elem };
+	int rc = dxt_thrift_read_struct(r, false, column_chunk_field, &sr);
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 1 && t == DXT_THRIFT_BINARY) {
-			rc = take_string(r, &cc->file_path);
-		} else if (id == 2 && t == DXT_THRIFT_I64) {
-			rc = dxt_thrift_read_i64(r, &cc->file_offset);
-			seen |= 1u << 2;
-		} else if (id == 3 && t == DXT_THRIFT_STRUCT) {
-			if (cc->has_meta)
-				return corrupt_at(r, r->pos, "column chunk "
-						  "meta_data", "appears twice");
-			cc->has_meta = 1;
-			rc = read_column_meta(r, &cc->meta);
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return rc;
-	}
-	if (dxt_thrift_read_struct_end(r) != DXT_OK)
-		return DXT_EPARSE;
-	return required(r, "column chunk", seen, 1u << 2, names);
+	if (rc != DXT_OK)
+		return rc;
+	return required(r, "column chunk", sr.seen, 1u << 2, names);
 }
 
 /* A ColumnChunk takes at least 3 bytes (file_offset and the stop byte). */
@@ -945,163 +893,126 @@ static int read_column_chunk(struct dxt_thrift_reader *r,
 /* A SchemaElement or KeyValue: one string field and the stop byte. */
 #define MIN_NAMED 3
 
-static int read_row_group(struct dxt_thrift_reader *r,
-			  struct dxt_pq_row_group *rg)
+static int row_group_field(struct dxt_thrift_reader *r,
+			   enum dxt_thrift_type t, int16_t id, void *ctx)
+{
+	struct seen_read *sr = ctx;
+	struct dxt_pq_row_group *rg = sr->target;
+
+	if (id == 1 && t == DXT_THRIFT_LIST) {
+		sr->seen |= 1u << 1;
+		return read_struct_list(r, "row group columns",
+					MIN_COLUMN_CHUNK,
+					sizeof(*rg->columns),
+					(void **)&rg->columns,
+					&rg->n_columns, read_column_chunk);
+	}
+	if ((id == 2 || id == 3 || id == 5 || id == 6) &&
+	    t == DXT_THRIFT_I64) {
+		int64_t *f[] = {
+			&rg->total_byte_size, &rg->num_rows, NULL,
+			&rg->file_offset, &rg->total_compressed_size,
+		};
+
+		sr->seen |= 1u << id;
+		if (id == 5)
+			rg->has_file_offset = 1;
+		if (id == 6)
+			rg->has_total_compressed_size = 1;
+		return dxt_thrift_read_i64(r, f[id - 2]);
+	}
+	return DXT_THRIFT_SKIP;
+}
+
+static int read_row_group(struct dxt_thrift_reader *r, void *elem)
 {
 	static const char *const names[] = {
 		[1] = "columns", [2] = "total_byte_size", [3] = "num_rows",
 	};
-	enum dxt_thrift_type t;
-	unsigned seen = 0;
-	int16_t id;
-	int rc;
+	struct seen_read sr = { .target = elem };
+	int rc = dxt_thrift_read_struct(r, false, row_group_field, &sr);
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 1 && t == DXT_THRIFT_LIST) {
-			rc = take_list(r, "row group columns",
-				       DXT_THRIFT_STRUCT, MIN_COLUMN_CHUNK,
-				       sizeof(*rg->columns),
-				       (void **)&rg->columns, &rg->n_columns);
-			seen |= 1u << 1;
-			for (size_t i = 0; rc == DXT_OK &&
-			     i < rg->n_columns; i++)
-				rc = read_column_chunk(r, &rg->columns[i]);
-		} else if ((id == 2 || id == 3 || id == 5 || id == 6) &&
-			   t == DXT_THRIFT_I64) {
-			int64_t *f[] = {
-				&rg->total_byte_size, &rg->num_rows, NULL,
-				&rg->file_offset, &rg->total_compressed_size,
-			};
-			rc = dxt_thrift_read_i64(r, f[id - 2]);
-			seen |= 1u << id;
-			if (id == 5)
-				rg->has_file_offset = 1;
-			if (id == 6)
-				rg->has_total_compressed_size = 1;
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return rc;
-	}
-	if (dxt_thrift_read_struct_end(r) != DXT_OK)
-		return DXT_EPARSE;
-	return required(r, "row group", seen, 0xe, names);
+	if (rc != DXT_OK)
+		return rc;
+	return required(r, "row group", sr.seen, 0xe, names);
 }
 
-static int read_kv(struct dxt_thrift_reader *r, struct dxt_pq_kv *kv)
+static int kv_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+		    int16_t id, void *ctx)
+{
+	struct dxt_pq_kv *kv = ctx;
+
+	if (id == 1 && t == DXT_THRIFT_BINARY)
+		return take_string(r, &kv->key);
+	if (id == 2 && t == DXT_THRIFT_BINARY)
+		return take_string(r, &kv->value);
+	return DXT_THRIFT_SKIP;
+}
+
+static int read_kv(struct dxt_thrift_reader *r, void *elem)
 {
 	static const char *const names[] = { [1] = "key" };
-	enum dxt_thrift_type t;
-	int16_t id;
-	int rc;
+	struct dxt_pq_kv *kv = elem;
+	int rc = dxt_thrift_read_struct(r, false, kv_field, kv);
 
-	if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-		return DXT_EPARSE;
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 1 && t == DXT_THRIFT_BINARY)
-			rc = take_string(r, &kv->key);
-		else if (id == 2 && t == DXT_THRIFT_BINARY)
-			rc = take_string(r, &kv->value);
-		else
-			rc = dxt_thrift_skip(r, t);
-		if (rc != DXT_OK)
-			return rc;
-	}
-	if (dxt_thrift_read_struct_end(r) != DXT_OK)
-		return DXT_EPARSE;
+	if (rc != DXT_OK)
+		return rc;
 	return required(r, "key/value metadata entry", kv->key ? 2 : 0, 2,
 			names);
 }
 
-static int read_file_meta(struct dxt_thrift_reader *r,
-			  struct dxt_pq_file_meta *fm)
+static int file_meta_field(struct dxt_thrift_reader *r,
+			   enum dxt_thrift_type t, int16_t id, void *ctx)
 {
-	static const char *const names[] = {
-		[1] = "version", [2] = "schema", [3] = "num_rows",
-		[4] = "row_groups",
-	};
-	enum dxt_thrift_type t;
-	unsigned seen = 0;
-	int16_t id;
-	int rc;
+	struct seen_read *sr = ctx;
+	struct dxt_pq_file_meta *fm = sr->target;
 
-	for (;;) {
-		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-			return DXT_EPARSE;
-		if (t == DXT_THRIFT_STOP)
-			break;
-		if (id == 1 && t == DXT_THRIFT_I32) {
-			rc = dxt_thrift_read_i32(r, &fm->version);
-			seen |= 1u << 1;
-		} else if (id == 2 && t == DXT_THRIFT_LIST) {
-			if (seen & 1u << 2)
-				return corrupt_at(r, r->pos, "schema",
-						  "appears twice");
-			seen |= 1u << 2;
-			rc = take_list(r, "schema", DXT_THRIFT_STRUCT,
-				       MIN_NAMED, sizeof(*fm->schema),
-				       (void **)&fm->schema, &fm->n_schema);
-			for (size_t i = 0; rc == DXT_OK && i < fm->n_schema;
-			     i++)
-				rc = read_schema_elem(r, &fm->schema[i]);
-		} else if (id == 3 && t == DXT_THRIFT_I64) {
-			rc = dxt_thrift_read_i64(r, &fm->num_rows);
-			seen |= 1u << 3;
-		} else if (id == 4 && t == DXT_THRIFT_LIST) {
-			if (seen & 1u << 4)
-				return corrupt_at(r, r->pos, "row_groups",
-						  "appear twice");
-			seen |= 1u << 4;
-			rc = take_list(r, "row_groups", DXT_THRIFT_STRUCT,
-				       MIN_ROW_GROUP, sizeof(*fm->row_groups),
-				       (void **)&fm->row_groups,
-				       &fm->n_row_groups);
-			for (size_t i = 0; rc == DXT_OK &&
-			     i < fm->n_row_groups; i++)
-				rc = read_row_group(r, &fm->row_groups[i]);
-		} else if (id == 5 && t == DXT_THRIFT_LIST) {
-			if (seen & 1u << 5)
-				return corrupt_at(r, r->pos,
-						  "key_value_metadata",
-						  "appears twice");
-			seen |= 1u << 5;
-			rc = take_list(r, "key_value_metadata",
-				       DXT_THRIFT_STRUCT, MIN_NAMED,
-				       sizeof(*fm->kv), (void **)&fm->kv,
-				       &fm->n_kv);
-			for (size_t i = 0; rc == DXT_OK && i < fm->n_kv; i++)
-				rc = read_kv(r, &fm->kv[i]);
-		} else if (id == 6 && t == DXT_THRIFT_BINARY) {
-			rc = take_string(r, &fm->created_by);
-		} else {
-			rc = dxt_thrift_skip(r, t);
-		}
-		if (rc != DXT_OK)
-			return rc;
+	if (id == 1 && t == DXT_THRIFT_I32) {
+		sr->seen |= 1u << 1;
+		return dxt_thrift_read_i32(r, &fm->version);
 	}
-	return required(r, "file metadata", seen, 0x1e, names);
+	if (id == 3 && t == DXT_THRIFT_I64) {
+		sr->seen |= 1u << 3;
+		return dxt_thrift_read_i64(r, &fm->num_rows);
+	}
+	if (id == 6 && t == DXT_THRIFT_BINARY)
+		return take_string(r, &fm->created_by);
+	if (id < 2 || id > 5 || id == 3 || t != DXT_THRIFT_LIST)
+		return DXT_THRIFT_SKIP;
+	/* The lists: schema, row_groups, key_value_metadata. A repeated
+	 * list is refused by take_list(). */
+	sr->seen |= 1u << id;
+	if (id == 2)
+		return read_struct_list(r, "schema", MIN_NAMED,
+					sizeof(*fm->schema),
+					(void **)&fm->schema, &fm->n_schema,
+					read_schema_elem);
+	if (id == 4)
+		return read_struct_list(r, "row_groups", MIN_ROW_GROUP,
+					sizeof(*fm->row_groups),
+					(void **)&fm->row_groups,
+					&fm->n_row_groups, read_row_group);
+	return read_struct_list(r, "key_value_metadata", MIN_NAMED,
+				sizeof(*fm->kv), (void **)&fm->kv, &fm->n_kv,
+				read_kv);
 }
 
 int dxt_pq_file_meta_read(const void *p, size_t len, const char *what,
 			  struct dxt_pq_file_meta *fm, struct dxt_error *err)
 {
+	static const char *const names[] = {
+		[1] = "version", [2] = "schema", [3] = "num_rows",
+		[4] = "row_groups",
+	};
 	struct dxt_thrift_reader r;
+	struct seen_read sr = { .target = fm };
 	int rc;
 
 	memset(fm, 0, sizeof(*fm));
 	dxt_thrift_reader_init(&r, p, len, what, err);
-	rc = read_file_meta(&r, fm);
+	rc = dxt_thrift_read_struct(&r, true, file_meta_field, &sr);
+	if (rc == DXT_OK)
+		rc = required(&r, "file metadata", sr.seen, 0x1e, names);
 	if (rc != DXT_OK)
 		dxt_pq_file_meta_free(fm);
 	return rc;

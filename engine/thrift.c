@@ -501,3 +501,26 @@ int dxt_thrift_skip(struct dxt_thrift_reader *r, enum dxt_thrift_type type)
 {
 	return skip_value(r, type, r->depth);
 }
+
+int dxt_thrift_read_struct(struct dxt_thrift_reader *r, bool outer,
+			   dxt_thrift_field_fn field, void *ctx)
+{
+	enum dxt_thrift_type t;
+	int16_t id;
+	int rc;
+
+	if (!outer && dxt_thrift_read_struct_begin(r) != DXT_OK)
+		return DXT_EPARSE;
+	for (;;) {
+		if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
+			return DXT_EPARSE;
+		if (t == DXT_THRIFT_STOP)
+			break;
+		rc = field(r, t, id, ctx);
+		if (rc == DXT_THRIFT_SKIP)
+			rc = dxt_thrift_skip(r, t);
+		if (rc != DXT_OK)
+			return rc;
+	}
+	return outer ? DXT_OK : dxt_thrift_read_struct_end(r);
+}

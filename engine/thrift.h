@@ -14,6 +14,7 @@
 #ifndef DXT_THRIFT_H
 #define DXT_THRIFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -125,6 +126,32 @@ int dxt_thrift_read_struct_end(struct dxt_thrift_reader *r);
  */
 int dxt_thrift_read_field(struct dxt_thrift_reader *r,
 			  enum dxt_thrift_type *type, int16_t *id);
+/*
+ * What a dxt_thrift_field_fn returns to have dxt_thrift_read_struct() skip
+ * the field's value (a field the caller does not know, or of another type
+ * than the one it expects).
+ */
+#define DXT_THRIFT_SKIP 1
+
+/*
+ * Called by dxt_thrift_read_struct() for each field of the struct, with its
+ * header read and its value not: MUST read the value and return DXT_OK,
+ * return DXT_THRIFT_SKIP to have it skipped, or return an error code, which
+ * ends the struct and is returned as is. Runs on the reader's thread; ctx
+ * is the caller's.
+ */
+typedef int (*dxt_thrift_field_fn)(struct dxt_thrift_reader *r,
+				   enum dxt_thrift_type type, int16_t id,
+				   void *ctx);
+
+/*
+ * Reads a struct value: enters it, hands each field to `field` until the
+ * stop byte, and leaves it. With `outer`, reads the fields of the implicit
+ * outer struct of the message instead (no enter or leave).
+ */
+int dxt_thrift_read_struct(struct dxt_thrift_reader *r, bool outer,
+			   dxt_thrift_field_fn field, void *ctx);
+
 /*
  * Reads a list or set header. *elem is the element type (DXT_THRIFT_TRUE for
  * bool) and *count is checked against the bytes left, every element taking
