@@ -246,7 +246,9 @@ static inline const uint8_t *dxt_col_uuid(const struct dxt_column *c, size_t i)
 	return c->values.data + i * 16;
 }
 
-/* Value bytes of a varlen column; *len receives the length. */
+/* Value bytes of a varlen column; *len receives the length. An empty
+ * value gives a valid pointer even when the column holds no bytes at all
+ * (its data buffer is then NULL). */
 static inline const uint8_t *dxt_col_bytes(const struct dxt_column *c,
 					   size_t i, size_t *len)
 {
@@ -254,7 +256,7 @@ static inline const uint8_t *dxt_col_bytes(const struct dxt_column *c,
 	memcpy(&a, c->offsets.data + i * 4, 4);
 	memcpy(&b, c->offsets.data + (i + 1) * 4, 4);
 	*len = (size_t)(b - a);
-	return c->data.data + a;
+	return *len ? c->data.data + a : (const uint8_t *)"";
 }
 
 /* Any integer-like column (int8..int64, date, time, timestamps) as int64. */

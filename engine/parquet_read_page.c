@@ -170,7 +170,10 @@ static int offsets_to_refs(struct dxt_pq_reader *r, struct dxt__pqr_leaf *lf,
 		rf[i].len = (uint32_t)(off[i + 1] - off[i]);
 	}
 	lf->refs = rf;
-	lf->base = lf->stage_data.data;
+	/* Every value empty: no bytes were staged, yet base + 0 must be a
+	 * valid pointer. */
+	lf->base = lf->stage_data.data ? lf->stage_data.data
+				       : (const uint8_t *)"";
 	return DXT_OK;
 }
 

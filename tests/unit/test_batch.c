@@ -57,6 +57,30 @@ START_TEST(arrow_layout)
 }
 END_TEST
 
+START_TEST(empty_values_without_bytes)
+{
+	struct dxt_schema *s = schema3();
+	struct dxt_batch b;
+	size_t len = 9;
+
+	/* Only empty strings: the column never allocates its data buffer,
+	 * yet every value's pointer is valid (memcpy, fwrite and pointer
+	 * arithmetic take it). */
+	ck_assert_int_eq(dxt_batch_init(&b, s), DXT_OK);
+	for (int i = 0; i < 2; i++) {
+		dxt_col_append_i64(&b.cols[0], i);
+		dxt_col_append_bytes(&b.cols[1], "", 0);
+		dxt_col_append_bool(&b.cols[2], true);
+		dxt_batch_end_row(&b);
+	}
+	ck_assert_ptr_null(b.cols[1].data.data);
+	ck_assert_ptr_nonnull(dxt_col_bytes(&b.cols[1], 1, &len));
+	ck_assert_uint_eq(len, 0);
+	dxt_batch_release(&b);
+	dxt_schema_destroy(s);
+}
+END_TEST
+
 START_TEST(rollback_and_reset)
 {
 	struct dxt_schema *s = schema3();
@@ -190,6 +214,7 @@ Suite *dxt_test_batch(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, arrow_layout);
+	tcase_add_test(tc, empty_values_without_bytes);
 	tcase_add_test(tc, rollback_and_reset);
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, all_fixed_types);
