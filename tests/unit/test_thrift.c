@@ -17,6 +17,47 @@ static const uint8_t known[] = {
 	0x00,                   /* stop */
 };
 
+/* Reads field 22 (i64) of `known`; skips the others; fails on field 23
+ * when ctx says so. */
+static int walk_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+		      int16_t id, void *ctx)
+{
+	int64_t *got = ctx;
+
+	if (id == 22 && t == DXT_THRIFT_I64)
+		return dxt_thrift_read_i64(r, got);
+	if (id == 23 && *got == 300 && got[1] == 1)
+		return DXT_ELIMIT;
+	return DXT_THRIFT_SKIP;
+}
+
+START_TEST(read_struct_walks_fields)
+{
+	struct dxt_thrift_reader r;
+	struct dxt_error err;
+	int64_t got[2] = { 0, 0 };
+
+	/* The outer struct: every field but 22 skipped, whatever its type
+	 * (bools, a binary, a list), up to the stop byte. */
+	dxt_thrift_reader_init(&r, known, sizeof(known), "known", &err);
+	ck_assert_int_eq(dxt_thrift_read_struct(&r, true, walk_field, got),
+			 DXT_OK);
+	ck_assert_int_eq(got[0], 300);
+	ck_assert_uint_eq(r.pos, sizeof(known));
+	/* A callback's error ends the walk and comes back as it is. */
+	got[0] = 0;
+	got[1] = 1;
+	dxt_thrift_reader_init(&r, known, sizeof(known), "known", &err);
+	ck_assert_int_eq(dxt_thrift_read_struct(&r, true, walk_field, got),
+			 DXT_ELIMIT);
+	/* Cut short, the walk fails instead of reading past the end. */
+	got[1] = 0;
+	dxt_thrift_reader_init(&r, known, sizeof(known) - 1, "known", &err);
+	ck_assert_int_eq(dxt_thrift_read_struct(&r, true, walk_field, got),
+			 DXT_EPARSE);
+}
+END_TEST
+
 START_TEST(exact_bytes)
 {
 	struct dxt_buf b = { 0 };
@@ -546,6 +587,7 @@ Suite *dxt_test_thrift(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, exact_bytes);
+	tcase_add_test(tc, read_struct_walks_fields);
 	tcase_add_test(tc, read_known);
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, skip_unknown);
