@@ -42,7 +42,7 @@ START_TEST(bit_packed_spec_example)
 	 * bit first: 00000101 00111001 01110111. */
 	const uint8_t in[] = { 0x05, 0x39, 0x77, 0xFF };
 	const uint32_t want[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
-	uint32_t back[9];
+	uint32_t back[10];
 	struct dxt_error err;
 	size_t used;
 
