@@ -428,6 +428,17 @@ static int skip_elems(struct dxt_thrift_reader *r, unsigned type,
 	return DXT_OK;
 }
 
+static int skip_value(struct dxt_thrift_reader *r, unsigned type, int depth);
+
+/* Skips one field of a struct being skipped at depth *ctx. */
+static int skip_field(struct dxt_thrift_reader *r, enum dxt_thrift_type t,
+		      int16_t id, void *ctx)
+{
+	(void)id;
+	return skip_value(r, t, *(const int *)ctx + 1) == DXT_OK ? DXT_OK
+								 : DXT_EPARSE;
+}
+
 static int skip_value(struct dxt_thrift_reader *r, unsigned type, int depth)
 {
 	size_t start = r->pos;
@@ -435,7 +446,6 @@ static int skip_value(struct dxt_thrift_reader *r, unsigned type, int depth)
 	const uint8_t *p;
 	uint32_t count;
 	uint64_t n = 0;
-	int16_t id;
 	int64_t x = 0;
 	double d;
 	uint8_t b = 0;
@@ -481,17 +491,7 @@ static int skip_value(struct dxt_thrift_reader *r, unsigned type, int depth)
 		}
 		return DXT_OK;
 	case DXT_THRIFT_STRUCT:
-		if (dxt_thrift_read_struct_begin(r) != DXT_OK)
-			return DXT_EPARSE;
-		for (;;) {
-			if (dxt_thrift_read_field(r, &t, &id) != DXT_OK)
-				return DXT_EPARSE;
-			if (t == DXT_THRIFT_STOP)
-				break;
-			if (skip_value(r, t, depth + 1) != DXT_OK)
-				return DXT_EPARSE;
-		}
-		return dxt_thrift_read_struct_end(r);
+		return dxt_thrift_read_struct(r, false, skip_field, &depth);
 	default:
 		return bad(r, start, "unknown value type");
 	}
