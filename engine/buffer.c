@@ -622,6 +622,7 @@ struct dxt_buffer_writer {
 	bool slice_init;
 
 	struct rejects rj;
+	const atomic_int *cancel;      /* MAY be NULL */
 
 	_Atomic uint64_t rows;
 	_Atomic uint64_t bytes;
@@ -779,6 +780,8 @@ static int open_part(struct dxt_buffer_writer *w, struct dxt_error *err)
 			      own_codec(w) ? DXT_CODEC_NONE : w->opts.codec,
 			      w->opts.level, &w->os, err);
 	if (rc == DXT_OK)
+		dxt_ostream_set_cancel(w->os, w->cancel);
+	if (rc == DXT_OK)
 		rc = w->fmt->writer_open(w->m.schema, &w->fopts, part_write, w,
 					 &w->fstate, err);
 	if (rc != DXT_OK) {
@@ -787,6 +790,14 @@ static int open_part(struct dxt_buffer_writer *w, struct dxt_error *err)
 	}
 	w->nparts++;
 	return DXT_OK;
+}
+
+void dxt_buffer_writer_set_cancel(struct dxt_buffer_writer *w,
+				  const atomic_int *cancel)
+{
+	w->cancel = cancel;
+	if (w->os != NULL)
+		dxt_ostream_set_cancel(w->os, cancel);
 }
 
 int dxt_buffer_writer_open(const char *dir, const char *stream,
@@ -1068,6 +1079,8 @@ int dxt_buffer_writer_file_begin(struct dxt_buffer_writer *w,
 	if (rc == DXT_OK)
 		rc = dxt_ostream_open(w->cur_tmp, w->opts.codec, w->opts.level,
 				      &w->os, err);
+	if (rc == DXT_OK)
+		dxt_ostream_set_cancel(w->os, w->cancel);
 	if (rc != DXT_OK) {
 		abort_current(w);
 		dxt_error_prefix(err, "stream %s: buffer: ", w->m.stream);

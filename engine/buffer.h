@@ -114,6 +114,14 @@ int dxt_buffer_writer_open(const char *dir, const char *stream,
 			   const struct dxt_buffer_opts *opts,
 			   struct dxt_buffer_writer **out,
 			   struct dxt_error *err);
+/*
+ * Makes the writer's compressed streams give up with DXT_ECANCELLED soon
+ * after *cancel turns non-zero (see dxt_ostream_set_cancel()), instead of
+ * finishing a large write first. Called on the writer's thread; the flag
+ * is borrowed and MUST outlive the writer.
+ */
+void dxt_buffer_writer_set_cancel(struct dxt_buffer_writer *w,
+				  const atomic_int *cancel);
 /* Records extractors: sets the schema; MUST precede the first batch. */
 int dxt_buffer_writer_schema(struct dxt_buffer_writer *w,
 			     const struct dxt_schema *schema,

@@ -123,7 +123,13 @@ struct dxt_ostream {
 	uint64_t raw;
 	uint64_t file;  /* bytes handed to write(2) */
 	uint32_t crc;
+	const atomic_int *cancel; /* MAY be NULL */
 };
+
+/* Input handed to a codec between two looks at the cancel flag. */
+#define OS_CANCEL_CHUNK (256u << 10)
+/* The highest zstd level compressed on a helper thread. */
+#define OS_ZSTD_MT_MAX_LEVEL 9
 
 static int os_flush(struct dxt_ostream *s, struct dxt_error *err)
 {
@@ -170,9 +176,14 @@ static int os_codec_init(struct dxt_ostream *s, int level,
 		/*
 		 * One worker thread lets compression run while the caller
 		 * encodes the next batch. A libzstd built without threads
-		 * refuses the parameter and compresses inline instead.
+		 * refuses the parameter and compresses inline instead. Above
+		 * level 9 a worker's job (4 windows of input) takes seconds
+		 * that no write or abort can cut short: those compress
+		 * inline, a chunk at a time (dxt_ostream_set_cancel()).
 		 */
-		(void)ZSTD_CCtx_setParameter(s->zc, ZSTD_c_nbWorkers, 1);
+		if ((level ? level : ZSTD_DEFAULT_LEVEL) <= OS_ZSTD_MT_MAX_LEVEL)
+			(void)ZSTD_CCtx_setParameter(s->zc, ZSTD_c_nbWorkers,
+						     1);
 		return DXT_OK;
 	}
 	if (s->codec == DXT_CODEC_GZIP) {
@@ -301,6 +312,34 @@ static int os_gzip(struct dxt_ostream *s, const void *p, size_t n, int flush,
 	}
 }
 
+void dxt_ostream_set_cancel(struct dxt_ostream *s, const atomic_int *cancel)
+{
+	s->cancel = cancel;
+}
+
+/* Compresses n bytes, a chunk at a time when a cancel flag is set. */
+static int os_compress(struct dxt_ostream *s, const uint8_t *p, size_t n,
+		       struct dxt_error *err)
+{
+	while (n > 0) {
+		size_t c = s->cancel && n > OS_CANCEL_CHUNK ? OS_CANCEL_CHUNK
+							    : n;
+		int rc;
+
+		if (s->cancel && atomic_load(s->cancel))
+			return dxt_error_set(err, DXT_ECANCELLED,
+					     "cancelled");
+		rc = s->codec == DXT_CODEC_ZSTD
+			     ? os_zstd(s, p, c, ZSTD_e_continue, err)
+			     : os_gzip(s, p, c, Z_NO_FLUSH, err);
+		if (rc != DXT_OK)
+			return rc;
+		p += c;
+		n -= c;
+	}
+	return DXT_OK;
+}
+
 int dxt_ostream_write(struct dxt_ostream *s, const void *p, size_t n,
 		      struct dxt_error *err)
 {
@@ -309,14 +348,8 @@ int dxt_ostream_write(struct dxt_ostream *s, const void *p, size_t n,
 	if (n == 0)
 		return DXT_OK;
 	s->raw += n;
-	switch (s->codec) {
-	case DXT_CODEC_ZSTD:
-		return os_zstd(s, p, n, ZSTD_e_continue, err);
-	case DXT_CODEC_GZIP:
-		return os_gzip(s, p, n, Z_NO_FLUSH, err);
-	default:
-		break;
-	}
+	if (s->codec == DXT_CODEC_ZSTD || s->codec == DXT_CODEC_GZIP)
+		return os_compress(s, p, n, err);
 	if (s->cap - s->len >= n) {
 		memcpy(s->buf + s->len, p, n);
 		s->len += n;

@@ -11,6 +11,7 @@
 #ifndef DXT_IOSTREAM_H
 #define DXT_IOSTREAM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,12 +39,21 @@ struct dxt_ostream;
  * renamed: dxt_ostream_close() does the fsync when asked.
  *
  * The defaults are the fastest levels, zstd 1 and gzip 1: staged data is
- * transient and read back once, so speed matters more than size. zstd
- * compresses on one helper thread (when libzstd has threads), overlapping
- * with the caller's encoding.
+ * transient and read back once, so speed matters more than size. zstd up
+ * to level 9 compresses on one helper thread (when libzstd has threads),
+ * overlapping with the caller's encoding; higher levels compress inline,
+ * where a cancellation can land between chunks (a helper's job at those
+ * levels runs for seconds and cannot be cut short).
  */
 int dxt_ostream_open(const char *path, enum dxt_codec codec, int level,
 		     struct dxt_ostream **out, struct dxt_error *err);
+/*
+ * Makes writes check *cancel (MAY be NULL: never) before every 256 KiB of
+ * input, and fail with DXT_ECANCELLED once it is non-zero, so that a
+ * cancelled run does not wait for a large write to compress. The flag is
+ * borrowed; it MUST outlive the stream.
+ */
+void dxt_ostream_set_cancel(struct dxt_ostream *s, const atomic_int *cancel);
 /* Writes n bytes (buffered). */
 int dxt_ostream_write(struct dxt_ostream *s, const void *p, size_t n,
 		      struct dxt_error *err);

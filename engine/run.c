@@ -101,7 +101,9 @@ static int fail(struct dxt_stream_run *sr, int rc, enum dxt_origin origin)
 	if (sr->error.code == DXT_OK)
 		dxt_error_set(&sr->error, rc, "%s", dxt_strerror(rc));
 	if (rc == DXT_ECANCELLED || sr->error.code == DXT_ECANCELLED) {
-		sr->error.code = DXT_ECANCELLED;
+		/* Whichever layer noticed it, a cancellation reads the
+		 * same: "stream s: cancelled". */
+		dxt_error_set(&sr->error, DXT_ECANCELLED, "cancelled");
 		sr->error.cls = DXT_TERMINAL;
 	}
 	dxt_error_origin(&sr->error, origin);
@@ -137,6 +139,7 @@ int dxt_stream_run_extract(struct dxt_stream_run *sr)
 		dxt_error_origin(&sr->error, DXT_ORIGIN_BUFFER);
 		goto out;
 	}
+	dxt_buffer_writer_set_cancel(w, &sr->cancel);
 	ctx_init(sr, &ctx, sr->stream->extractor.config, &sr->extract_progress);
 	rc = op->extract(&ctx, w, &sr->error);
 	if (rc == DXT_OK && atomic_load(&sr->cancel))

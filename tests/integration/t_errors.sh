@@ -112,27 +112,52 @@ t_failed_load_keeps_buffer() {
 	expect_eq "staged rows" "$(json "$m" 'd["rows"]')" 1
 }
 
-t_sigint_cancels_and_keeps_target() {
-	"$BUILD/tools/gen" 400000 >in.csv
-	sqlite3 out.db "create table t (id integer); insert into t values (42);"
-	write_pipeline "    load: {mode: replace}"
+# interrupt_run PATTERN [DELAY]: runs p.yaml, sends SIGINT DELAY seconds
+# (default 0) after a progress line matches PATTERN, and waits; $rc is the
+# exit status and $secs how long the exit took after the signal.
+interrupt_run() {
 	"$DXTD" run p.yaml --spool-dir spool --progress-ms 50 >out.json 2>err.txt &
 	pid=$!
-	# Wait until a progress line shows rows moving, then interrupt.
 	i=0
-	while ! grep -qE "(extracting|loading): [1-9]" err.txt; do
+	while ! grep -qE "$1" err.txt; do
 		i=$((i + 1))
 		[ $i -lt 400 ] || { kill $pid; fail "no progress line: $(cat err.txt)"; }
 		sleep 0.05
 	done
+	sleep "${2:-0}"
+	t0=$(date +%s.%N)
 	kill -INT $pid
 	set +e
 	wait $pid
 	rc=$?
 	set -e
+	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+}
+
+t_sigint_cancels_and_keeps_target() {
+	"$BUILD/tools/gen" 400000 >in.csv
+	sqlite3 out.db "create table t (id integer); insert into t values (42);"
+	write_pipeline "    load: {mode: replace}"
+	# Interrupt once a progress line shows rows moving.
+	interrupt_run "(extracting|loading): [1-9]"
 	expect_eq "exit status" "$rc" 1
 	expect_eq "status" "$(json out.json 'd["status"]')" cancelled
 	expect_contains "log" err.txt "cancelling the run"
 	expect_eq "target kept" "$(q out.db 'select group_concat(id) from t')" 42
 	expect_eq "no temp tables" "$(q out.db "select count(*) from sqlite_master where name <> 't'")" 0
+}
+
+t_sigint_lands_inside_slow_compression() {
+	# zstd level 19 compresses a batch's CSV for seconds: the write
+	# checks for the cancellation between chunks instead of finishing.
+	"$BUILD/tools/gen" 1000000 >in.csv
+	write_pipeline ""
+	sed -i 's/compression: zstd}/compression: zstd, level: 19}/' p.yaml
+	grep -q 'level: 19' p.yaml || fail "the pipeline did not take level 19"
+	interrupt_run "extracting" 1.5
+	echo "exited $secs s after SIGINT"
+	expect_eq "exit status" "$rc" 1
+	expect_eq "status" "$(json out.json 'd["status"]')" cancelled
+	expect_eq "message" "$(json out.json 'd["error"]["message"]')" "stream s: cancelled"
+	expect_eq "quick" "$(awk -v s="$secs" 'BEGIN { print (s < 2.0) ? "yes" : "no" }')" yes
 }
