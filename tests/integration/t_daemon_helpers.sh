@@ -8,7 +8,11 @@
 # dd_start [FLAGS...]: starts the daemon and waits for its "serving on"
 # line; sets DD_PID and DD_URL.
 dd_start() {
-	_n=$(grep -c "serving on http://" "$T/dxtd.log" 2>/dev/null || true)
+	# The log exists before the daemon's shell opens it, so that the
+	# loop below never counts lines in a missing file (a race that
+	# ended the wait at once).
+	: >>"$T/dxtd.log"
+	_n=$(grep -c "serving on http://" "$T/dxtd.log" || true)
 	"$DXTD" serve --listen 127.0.0.1:0 --state-dir "$T/state" \
 		--spool-dir "$T/spool" "$@" >>"$T/dxtd.log" 2>&1 &
 	DD_PID=$!
