@@ -462,6 +462,17 @@ static int copy_batch(struct load *l, const struct dxt_batch *b,
 	return DXT_OK;
 }
 
+/* Adds "(row N of the stream[: VALUES])" to err's message. */
+static void name_row(struct dxt_error *err, unsigned long long row,
+		     const char *values)
+{
+	char msg[DXT_ERROR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s (row %llu of the stream%s%s)",
+		 err->message, row, values ? ": " : "", values ? values : "");
+	memcpy(err->message, msg, sizeof(err->message));
+}
+
 /*
  * A failed COPY's context names the line of the COPY data ("COPY t, line
  * 7, column v: ..."); adds the stream row it is, which differs when
@@ -475,15 +486,12 @@ static void name_copy_row(struct load *l, const PGresult *res,
 	const uint64_t *skip = (const uint64_t *)l->skipped.data;
 	size_t nskip = l->skipped.len / sizeof(uint64_t);
 	unsigned long long line;
-	char msg[DXT_ERROR_MSG_MAX];
 
 	if (p == NULL || err == NULL || sscanf(p, ", line %llu", &line) != 1)
 		return;
 	for (size_t i = 0; i < nskip && skip[i] <= line; i++)
 		line++;
-	snprintf(msg, sizeof(msg), "%s (row %llu of the stream)",
-		 err->message, line);
-	memcpy(err->message, msg, sizeof(err->message));
+	name_row(err, line, NULL);
 }
 
 /* COPYs every staged row into `dest` (quoted, NUL-terminated). */
@@ -786,14 +794,8 @@ static void name_failing_row(struct load *l, const char *dest,
 	snprintf(n, sizeof(n), "%llu", (unsigned long long)hi);
 	res = PQexecParams(l->c, (const char *)l->sql.data, 1, NULL, param,
 			   NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-		char msg[DXT_ERROR_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "%s (row %llu of the stream: %s)",
-			 err->message, (unsigned long long)hi,
-			 PQgetvalue(res, 0, 0));
-		memcpy(err->message, msg, sizeof(err->message));
-	}
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		name_row(err, (unsigned long long)hi, PQgetvalue(res, 0, 0));
 	PQclear(res);
 }
 
@@ -804,10 +806,8 @@ static int insert_from_stage(struct load *l, const char *dest,
 	PGresult *res;
 	int rc;
 
-	if (sql_start(l, "SAVEPOINT dxt_insert") != DXT_OK ||
-	    sql_end(l) != DXT_OK)
-		return nomem(err);
-	rc = exec(l, l->what, err);
+	rc = dxt__pg_exec(l->c, "SAVEPOINT dxt_insert", DXT_ORIGIN_TARGET,
+			  l->what, err);
 	if (rc != DXT_OK)
 		return rc;
 	if (insert_sql(l, dest, false) != DXT_OK)
